@@ -1,0 +1,3 @@
+from epubgen.cli import main
+
+main()

@@ -1,0 +1,109 @@
+"""The pipeline: read -> clean -> notes -> structure -> typography -> package."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from epubgen.clean import clean
+from epubgen.config import BookConfig
+from epubgen.errors import ConfigError, InputError
+from epubgen.model import Book, Chapter, Metadata, SourceChapter
+from epubgen.notes import extract_notes
+from epubgen.package import write_epub
+from epubgen.read import read_input
+from epubgen.structure import order_chapters, structure_chapter
+from epubgen.typography import refine
+
+OUTPUT_FOLDER = Path("output")
+
+Progress = Callable[[int, int], None]
+"""Called as progress(done, total) after each chapter passes the per-chapter stages."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    book: Book
+    size: int
+
+
+def make_book(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Book:
+    """Run every stage but packaging: the Book that build() would write."""
+    sources = read_input(input_path)
+    cleaned, removals = clean(sources.chapters)
+    chapters = _chapters(cleaned, progress)
+    ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
+    if not ordered:
+        raise InputError(f"{input_path}: no chapter text left to build a book from")
+    return Book(
+        metadata=_metadata(config, input_path, sources.newest_mtime),
+        chapters=tuple(ordered),
+        stylesheet=stylesheet("default"),
+        removals=removals,
+        warnings=tuple(warnings),
+    )
+
+
+def build(
+    input_path: Path, config: BookConfig, output: Path | None = None, progress: Progress | None = None
+) -> BuildResult:
+    """Build the EPUB for input_path; without output, it goes to output/<slug of the title>.epub."""
+    book = make_book(input_path, config, progress)
+    path = output or OUTPUT_FOLDER / f"{slug(book.metadata.title)}.epub"
+    write_epub(book, path)
+    return BuildResult(path=path, book=book, size=path.stat().st_size)
+
+
+def stylesheet(name: str) -> str:
+    return resources.files("epubgen.styles").joinpath(f"{name}.css").read_text(encoding="utf-8")
+
+
+def slug(title: str) -> str:
+    """An ASCII file name for a title: `The Lantern Keeper!` -> `the-lantern-keeper`."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-") or "book"
+
+
+def _chapters(sources: tuple[SourceChapter, ...], progress: Progress | None) -> list[Chapter]:
+    chapters = []
+    for done, source in enumerate(sources, 1):
+        chapters.append(refine(structure_chapter(extract_notes(source))))
+        if progress is not None:
+            progress(done, len(sources))
+    return chapters
+
+
+def _metadata(config: BookConfig, input_path: Path, newest_mtime: int) -> Metadata:
+    return Metadata(
+        title=config.title or _title_from_path(input_path),
+        authors=config.author,
+        translators=config.translator,
+        language=config.language or "en",
+        description=config.description,
+        publisher=config.publisher,
+        source=config.source,
+        subjects=config.subjects,
+        identifier=config.identifier,
+        modified=_modified_time(newest_mtime),
+    )
+
+
+def _title_from_path(input_path: Path) -> str:
+    name = input_path.resolve().name if input_path.is_dir() else input_path.stem
+    return re.sub(r"[_-]+", " ", name).strip() or "Untitled"
+
+
+def _modified_time(newest_mtime: int) -> int:
+    """SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the newest input file's time."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return newest_mtime
+    if not value.strip().isdigit():
+        raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}")
+    return int(value)

@@ -1,0 +1,111 @@
+"""The `epubgen` command: a thin layer over the Python API in epubgen.build."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from epubgen.build import Progress, build
+from epubgen.config import CONFIG_NAME, config_template, load_config
+from epubgen.errors import EpubgenError
+
+PROGRESS_THRESHOLD = 50
+"""Builds of fewer chapters finish before a progress bar would be worth drawing."""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="epubgen")
+def main() -> None:
+    """Turn downloaded web-novel chapters into clean, valid EPUB 3 books."""
+
+
+@main.command("build")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB to write. Default: output/<title>.epub.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help=f"Settings file. Default: INPUT/{CONFIG_NAME}.")
+@click.option("--title", help="The book's title.")
+@click.option("--author", multiple=True, help="An author (repeat for several).")
+@click.option("--translator", multiple=True, help="A translator (repeat for several).")
+@click.option("--language", help="Language tag of the text, e.g. en, zh, ko. Default: en.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
+def build_command(
+    input_path: Path,
+    output: Path | None,
+    config_path: Path | None,
+    title: str | None,
+    author: tuple[str, ...],
+    translator: tuple[str, ...],
+    language: str | None,
+    quiet: bool,
+) -> None:
+    """Build an EPUB from INPUT: a folder of chapter files, or one .txt file."""
+    with _user_errors():
+        overrides = {"title": title, "author": author, "translator": translator, "language": language}
+        config = load_config(input_path, config_path, overrides)
+        with _progress_bar(quiet) as progress:
+            result = build(input_path, config, output, progress)
+    for warning in result.book.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if not quiet:
+        chapters = len(result.book.chapters)
+        click.echo(f"Wrote {result.path} ({chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)})")
+
+
+@main.command("init")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--force", is_flag=True, help=f"Overwrite an existing {CONFIG_NAME}.")
+def init_command(input_path: Path, force: bool) -> None:
+    """Write a commented book.toml into the chapter folder INPUT, to fill in."""
+    path = input_path / CONFIG_NAME
+    if path.exists() and not force:
+        _fail(f"{path} already exists; edit it, or use --force to replace it")
+    title = input_path.resolve().name.replace("_", " ").replace("-", " ").strip()
+    try:
+        path.write_text(config_template(title), encoding="utf-8")
+    except OSError as error:
+        _fail(f"{path}: cannot write it ({error.strerror})")
+    click.echo(f"Wrote {path}: fill it in, then run: epubgen build {input_path}")
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except EpubgenError as error:
+        _fail(str(error))
+
+
+@contextmanager
+def _progress_bar(quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr, drawn once a build turns out long enough to need one."""
+    if quiet:
+        yield None
+        return
+    bars: list = []
+
+    def advance(done: int, total: int) -> None:
+        if total < PROGRESS_THRESHOLD:
+            return
+        if not bars:
+            bars.append(click.progressbar(length=total, label="Chapters", file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(1)
+
+    try:
+        yield advance
+    finally:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"

@@ -1,0 +1,163 @@
+"""Plain data passed from one pipeline stage to the next.
+
+read -> SourceChapter -> clean -> SourceChapter (fewer lines) -> notes -> NotedChapter
+     -> structure -> Chapter -> typography -> Chapter -> package -> .epub
+
+Every stage returns new objects; nothing is mutated in place, so a stage can be
+tested on its own and run in any process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a source file, with its 1-based line number in that file."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SourceChapter:
+    """The text of one chapter as read from disk, split into lines."""
+
+    source: str
+    """Where the chapter came from, as shown to the user (a file name, or `file.txt #3`)."""
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """Everything read from the input: its chapters in file order, and facts about the files."""
+
+    chapters: tuple[SourceChapter, ...]
+    named_in_sequence: bool
+    """True when the file names carry the reading order (`ch2` < `ch10`, or one file split at headings)."""
+    newest_mtime: int
+    """The newest modification time among the input files, in seconds since the epoch."""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One thing a stage took out of the running text, and why: the audit record."""
+
+    source: str
+    line: int
+    text: str
+    rule: str
+    stage: str = "clean"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A translator (TL), editor (ED), proofreader (PR) or author (AN) note."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NoteRef:
+    """The place in a paragraph where a note was attached: an index into Chapter.notes."""
+
+    index: int
+
+
+Span = str | NoteRef
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of running text after note extraction: text interleaved with note references."""
+
+    number: int
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(span for span in self.spans if isinstance(span, str))
+
+
+@dataclass(frozen=True)
+class NotedChapter:
+    source: str
+    lines: tuple[TextLine, ...]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A parsed chapter heading: `Vol. 2 Ch. 3 - Title (Part 2)` -> volume 2, number 3, part 2."""
+
+    kind: str = "chapter"
+    """chapter, prologue, epilogue, side story, extra, interlude, afterword; "" for a bare title."""
+    number: Decimal | None = None
+    title: str = ""
+    volume: int | None = None
+    part: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The normalised title shown in the TOC: `Chapter 12: Title`, `Prologue`, `Chapter 12`."""
+        if not self.kind:
+            return self.title or "Untitled"
+        name = self.kind.title()
+        if self.number is not None:
+            name = f"{name} {self.number}"
+        title = self.title
+        if self.part is not None:
+            title = f"{title} (Part {self.part})" if title else f"Part {self.part}"
+        return f"{name}: {title}" if title else name
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(span for span in self.spans if isinstance(span, str))
+
+
+@dataclass(frozen=True)
+class SceneBreak:
+    pass
+
+
+Block = Paragraph | SceneBreak
+
+
+@dataclass(frozen=True)
+class Chapter:
+    source: str
+    heading: Heading
+    blocks: tuple[Block, ...]
+    notes: tuple[Note, ...] = ()
+
+
+@dataclass(frozen=True)
+class Metadata:
+    title: str
+    authors: tuple[str, ...] = ()
+    translators: tuple[str, ...] = ()
+    language: str = "en"
+    description: str = ""
+    publisher: str = ""
+    source: str = ""
+    subjects: tuple[str, ...] = ()
+    identifier: str = ""
+    modified: int = 0
+    """Seconds since the epoch: the book's dcterms:modified and its zip timestamps."""
+
+
+@dataclass(frozen=True)
+class Book:
+    metadata: Metadata
+    chapters: tuple[Chapter, ...]
+    stylesheet: str
+    removals: tuple[Removal, ...] = ()
+    warnings: tuple[str, ...] = field(default=())

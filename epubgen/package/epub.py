@@ -1,0 +1,173 @@
+"""Stage 6: package a Book as an EPUB 3 file with ebooklib, reproducibly and atomically.
+
+ebooklib builds the OPF, the nav document and the NCX. Its traps (each verified against
+EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
+
+1. `epub3_pages` would turn every element with an epub:type and an id into a fake page list: off.
+2. An empty chapter becomes a 0-byte XHTML file: our documents always hold their heading.
+3. Chapter content is re-parsed by lxml.html, dropping head content and failing silently:
+   _PrebuiltDocument hands ebooklib the bytes we serialised ourselves.
+4. add_author() gives every creator the same id: each creator and contributor gets its own.
+5. set_cover() makes a cover page nothing links to (OPF-096): no cover page from ebooklib.
+6. No xml:lang on <package>: _Writer adds it.
+7. Zip entry times and dcterms:modified are "now": we zip the entries ourselves, mimetype
+   first and stored, the rest sorted, every timestamp the book's modified time.
+8. Hrefs are not percent-encoded: every file name in the book is an ASCII slug we make.
+9. write_epub() swallows OSError: _Writer never touches the disk; write_atomically() does.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from ebooklib import epub
+
+from epubgen.atomic import write_atomically
+from epubgen.model import Book, Metadata
+from epubgen.package.xhtml import chapter_document, title_page_document
+
+STYLESHEET = "styles/default.css"
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+_WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": True}
+_ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+
+
+def write_epub(book: Book, path: Path) -> None:
+    """Write the book to path: all or nothing, and the same bytes for the same book."""
+    entries = epub_entries(book)
+    write_atomically(path, lambda file: write_zip(file, entries, book.metadata.modified))
+
+
+def epub_entries(book: Book) -> dict[str, bytes]:
+    """Every file of the EPUB container, by its path inside the zip."""
+    ebook = _ebooklib_book(book)
+    return _Writer(ebook, book.metadata.modified).entries()
+
+
+def default_identifier(metadata: Metadata) -> str:
+    """A stable identifier from title and authors, so a rebuild keeps its place in a reader's library."""
+    key = "\n".join((metadata.title.casefold(), *(author.casefold() for author in metadata.authors)))
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'epubgen:' + key)}"
+
+
+def write_zip(file: BinaryIO, entries: dict[str, bytes], modified: int) -> None:
+    """Zip entries reproducibly: mimetype first and stored, the rest sorted, fixed timestamps."""
+    stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
+    with zipfile.ZipFile(file, "w") as archive:
+        archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), entries["mimetype"])
+        for name in sorted(entries.keys() - {"mimetype"}):
+            archive.writestr(_zip_info(name, stamp, zipfile.ZIP_DEFLATED), entries[name])
+
+
+def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)
+    info.compress_type = compression
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    return info
+
+
+def _ebooklib_book(book: Book) -> epub.EpubBook:
+    metadata = book.metadata
+    ebook = epub.EpubBook()
+    ebook.set_identifier(metadata.identifier or default_identifier(metadata))
+    ebook.set_title(metadata.title)
+    ebook.set_language(metadata.language)
+    _add_people(ebook, metadata)
+    for name, value in (("description", metadata.description), ("publisher", metadata.publisher), ("source", metadata.source)):
+        if value:
+            ebook.add_metadata("DC", name, value)
+    for subject in metadata.subjects:
+        ebook.add_metadata("DC", "subject", subject)
+    _add_accessibility(ebook)
+
+    stylesheet = epub.EpubItem(uid="stylesheet", file_name=STYLESHEET, media_type="text/css", content=book.stylesheet.encode())
+    ebook.add_item(stylesheet)
+    title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, f"../{STYLESHEET}"))
+    chapters = [
+        _PrebuiltDocument(
+            f"chapter-{index:04d}",
+            f"text/chapter-{index:04d}.xhtml",
+            chapter.heading.label,
+            chapter_document(chapter, metadata.language, f"../{STYLESHEET}"),
+        )
+        for index, chapter in enumerate(book.chapters, 1)
+    ]
+    nav = epub.EpubNav(title="Contents")
+    nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+    for item in (title_page, nav, *chapters):
+        ebook.add_item(item)
+    ebook.add_item(epub.EpubNcx())
+    ebook.toc = chapters
+    ebook.spine = [title_page, nav, *chapters]
+    ebook.guide = [{"type": "toc", "href": nav.file_name, "title": "Contents"}]
+    if chapters:
+        ebook.guide.append({"type": "text", "href": chapters[0].file_name, "title": "Start"})
+    return ebook
+
+
+def _add_people(ebook: epub.EpubBook, metadata: Metadata) -> None:
+    for index, author in enumerate(metadata.authors, 1):
+        ebook.add_author(author, role="aut", uid=f"author-{index}")
+    for index, translator in enumerate(metadata.translators, 1):
+        uid = f"translator-{index}"
+        ebook.add_metadata("DC", "contributor", translator, {"id": uid})
+        ebook.add_metadata(None, "meta", "trl", {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
+
+
+def _add_accessibility(ebook: epub.EpubBook) -> None:
+    properties = (
+        ("schema:accessMode", "textual"),
+        ("schema:accessModeSufficient", "textual"),
+        ("schema:accessibilityFeature", "structuralNavigation"),
+        ("schema:accessibilityFeature", "tableOfContents"),
+        ("schema:accessibilityFeature", "readingOrder"),
+        ("schema:accessibilityHazard", "none"),
+        ("schema:accessibilitySummary", "Text-only book with a navigable table of contents and headings for every chapter."),
+    )
+    for name, value in properties:
+        ebook.add_metadata(None, "meta", value, {"property": name})
+
+
+class _PrebuiltDocument(epub.EpubHtml):
+    """An XHTML document serialised by us, handed to ebooklib as it is (trap 3)."""
+
+    def __init__(self, uid: str, file_name: str, title: str, content: bytes):
+        super().__init__(uid=uid, file_name=file_name, title=title)
+        self.content = content
+
+    def get_content(self, default: bytes | None = None) -> bytes:
+        return self.content
+
+
+class _Entries:
+    """Stands in for ebooklib's zip file: collects what it writes, by name (traps 7 and 9)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def writestr(self, name: str, data: str | bytes, compress_type: int | None = None) -> None:
+        self.files[name] = data.encode("utf-8") if isinstance(data, str) else data
+
+
+class _Writer(epub.EpubWriter):
+    def __init__(self, ebook: epub.EpubBook, modified: int):
+        options = dict(_WRITER_OPTIONS, mtime=datetime.fromtimestamp(modified, tz=timezone.utc))
+        super().__init__("", ebook, options)
+
+    def entries(self) -> dict[str, bytes]:
+        self.out = _Entries()
+        self.out.writestr("mimetype", "application/epub+zip")
+        self._write_container()
+        self._write_opf()
+        self._write_items()
+        return self.out.files
+
+    def _write_opf_file(self, root) -> None:  # type: ignore[no-untyped-def]
+        root.set(_XML_LANG, self.book.language)
+        super()._write_opf_file(root)

@@ -1,0 +1,98 @@
+"""Read plain-text chapters: a folder of .txt files, or one .txt holding one or many chapters."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from epubgen.errors import InputError
+from epubgen.headings import parse_heading
+from epubgen.model import Line, SourceChapter, SourceSet
+from epubgen.read.decode import decode
+
+CHAPTER_SUFFIXES = (".txt",)
+_DIGITS = re.compile(r"(\d+)")
+
+
+def read_input(path: Path) -> SourceSet:
+    """Read a folder of chapter files, or a single file, into chapters in file order."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    if path.is_file():
+        return _read_single_file(path)
+    files = chapter_files(path)
+    if not files:
+        raise InputError(f"{path}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
+    chapters = tuple(
+        SourceChapter(source=file.name, lines=_numbered_lines(decode(_read_bytes(file), file.name)))
+        for file in files
+    )
+    return SourceSet(
+        chapters=chapters,
+        named_in_sequence=_names_carry_sequence([file.name for file in files]),
+        newest_mtime=max(int(file.stat().st_mtime) for file in files),
+    )
+
+
+def chapter_files(folder: Path) -> list[Path]:
+    """The chapter files of a folder, in natural name order (`ch2` before `ch10`)."""
+    files = [
+        entry
+        for entry in folder.iterdir()
+        if entry.is_file() and not entry.name.startswith(".") and entry.suffix.lower() in CHAPTER_SUFFIXES
+    ]
+    return sorted(files, key=lambda file: natural_key(file.name))
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key comparing digit runs as numbers: `ch2` < `ch10`, `0009` < `0010`."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part.casefold()) for part in _DIGITS.split(name) if part)
+
+
+def _names_carry_sequence(names: list[str]) -> bool:
+    """File names carry an order when each holds a number and no two hold the same numbers."""
+    numbers = [tuple(int(n) for n in _DIGITS.findall(Path(name).stem)) for name in names]
+    return all(numbers) and len(set(numbers)) == len(numbers)
+
+
+def _read_single_file(path: Path) -> SourceSet:
+    lines = _numbered_lines(decode(_read_bytes(path), path.name))
+    pieces = split_at_headings(lines)
+    if len(pieces) == 1:
+        chapters = (SourceChapter(source=path.name, lines=pieces[0]),)
+    else:
+        chapters = tuple(
+            SourceChapter(source=f"{path.name} #{index}", lines=piece) for index, piece in enumerate(pieces, 1)
+        )
+    return SourceSet(chapters=chapters, named_in_sequence=True, newest_mtime=int(path.stat().st_mtime))
+
+
+def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
+    """Split a file's lines before each heading line that stands on its own (blank line or start before it).
+
+    A file with fewer than two headings is one chapter. Text before the first heading
+    stays as a piece of its own, so nothing is lost.
+    """
+    starts = [
+        index
+        for index, line in enumerate(lines)
+        if (index == 0 or not lines[index - 1].text.strip()) and parse_heading(line.text) is not None
+    ]
+    if len(starts) < 2:
+        return [lines]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = starts + [len(lines)]
+    pieces = [lines[start:end] for start, end in zip(bounds, bounds[1:])]
+    return [piece for piece in pieces if any(line.text.strip() for line in piece)]
+
+
+def _numbered_lines(text: str) -> tuple[Line, ...]:
+    return tuple(Line(number, line) for number, line in enumerate(text.split("\n"), 1))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path.name}: cannot read the file ({error.strerror})") from None

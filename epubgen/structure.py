@@ -1,0 +1,118 @@
+"""Stage 4: find each chapter's heading, cut its text into paragraphs and scene breaks, order the chapters."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import PurePath
+
+from epubgen.headings import parse_heading
+from epubgen.model import Block, Chapter, Heading, NotedChapter, Paragraph, SceneBreak, Span, TextLine
+
+HEADING_SEARCH_LINES = 3
+"""A heading is looked for among a chapter's first few non-blank lines (a site title may come first)."""
+
+_SCENE_BREAK = re.compile(
+    r"^\s*(?:(?:[*\-_=~#•·◇◆○●□■☆★✦✧❖⁂※×+]\s*){3,}|(?:o0o|0o0|oOo|OoO|O0O)+|⁂|§)\s*$"
+)
+_KIND_RANK = {"prologue": 0, "chapter": 1, "interlude": 1, "": 2, "extra": 2, "side story": 2,
+              "bonus chapter": 2, "special chapter": 2, "epilogue": 3, "afterword": 4}
+
+
+def is_scene_break(text: str) -> bool:
+    """`***`, `* * *`, `---`, `o0o`, `◇◇◇`, `⁂` and the like.
+
+    >>> is_scene_break("* * *"), is_scene_break("o0o"), is_scene_break("Ooo!")
+    (True, True, False)
+    """
+    return _SCENE_BREAK.match(text) is not None
+
+
+def structure_chapter(chapter: NotedChapter) -> Chapter:
+    """Turn a chapter's lines into a heading and blocks."""
+    lines = [line for line in chapter.lines if line.text.strip()]
+    heading_at, heading = _find_heading(lines)
+    if heading is None:
+        heading = heading_from_name(chapter.source)
+        body = lines
+    else:
+        body = lines[:heading_at] + _skip_repeated_heading(lines[heading_at + 1 :], heading)
+    return Chapter(source=chapter.source, heading=heading, blocks=_blocks(body), notes=chapter.notes)
+
+
+def heading_from_name(source: str) -> Heading:
+    """The heading of a chapter without a heading line: parsed from its file name, or the name itself."""
+    stem = PurePath(source.split(" #")[0]).stem
+    spaced = re.sub(r"_+", " ", stem).strip()
+    return parse_heading(spaced) or Heading(kind="", title=spaced)
+
+
+def order_chapters(chapters: list[Chapter], named_in_sequence: bool) -> tuple[list[Chapter], list[str]]:
+    """Put chapters in reading order, with a warning when file names and chapter numbers disagree.
+
+    Downloaders number their files, and chapter numbers restart with volumes and skip side
+    stories, so a file-name sequence wins; without one, the parsed headings decide.
+    """
+    if not named_in_sequence:
+        return sorted(chapters, key=_heading_key), []
+    numbered = [chapter for chapter in chapters if chapter.heading.kind == "chapter" and chapter.heading.number is not None]
+    for before, after in zip(numbered, numbered[1:]):
+        if _heading_key(after) < _heading_key(before):
+            return chapters, [
+                f"file order and chapter numbers disagree: {after.source} ({after.heading.label}) comes after "
+                f"{before.source} ({before.heading.label}); keeping the file order"
+            ]
+    return chapters, []
+
+
+def _heading_key(chapter: Chapter) -> tuple[int, int, Decimal, int]:
+    heading = chapter.heading
+    return (
+        _KIND_RANK.get(heading.kind, 2),
+        heading.volume or 0,
+        heading.number if heading.number is not None else Decimal(0),
+        heading.part or 0,
+    )
+
+
+def _find_heading(lines: list[TextLine]) -> tuple[int, Heading | None]:
+    for index, line in enumerate(lines[:HEADING_SEARCH_LINES]):
+        heading = parse_heading(line.text)
+        if heading is not None:
+            return index, heading
+    return -1, None
+
+
+def _skip_repeated_heading(lines: list[TextLine], heading: Heading) -> list[TextLine]:
+    """Drop a page's second copy of the heading (`Chapter 78 - Title` then `Chapter 78: Title`)."""
+    for index, line in enumerate(lines[:HEADING_SEARCH_LINES]):
+        again = parse_heading(line.text)
+        if again is None:
+            return lines
+        if (again.kind, again.number, again.volume) == (heading.kind, heading.number, heading.volume):
+            return lines[:index] + lines[index + 1 :]
+    return lines
+
+
+def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
+    """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end."""
+    blocks: list[Block] = []
+    for line in lines:
+        if is_scene_break(line.text):
+            if blocks and not isinstance(blocks[-1], SceneBreak):
+                blocks.append(SceneBreak())
+        else:
+            blocks.append(Paragraph(_strip_spans(line.spans)))
+    if blocks and isinstance(blocks[-1], SceneBreak):
+        blocks.pop()
+    return tuple(blocks)
+
+
+def _strip_spans(spans: tuple[Span, ...]) -> tuple[Span, ...]:
+    """Trim the whitespace at both ends of a line and collapse inner runs of spaces."""
+    cleaned = [re.sub(r"[ \t\u3000]{2,}", " ", span) if isinstance(span, str) else span for span in spans]
+    if cleaned and isinstance(cleaned[0], str):
+        cleaned[0] = cleaned[0].lstrip()
+    if cleaned and isinstance(cleaned[-1], str):
+        cleaned[-1] = cleaned[-1].rstrip()
+    return tuple(span for span in cleaned if span != "")

@@ -1,0 +1,1 @@
+"""Stylesheets for the books epubgen writes; installed as the package epubgen.styles."""
