@@ -25,24 +25,40 @@ _XML_UNSAFE = re.compile(
     "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
     "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
 )
+_BINARY_BYTES = [bytes([code]) for code in range(0x20) if code not in b"\t\n\r\f"]
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
 def decode(data: bytes, name: str) -> str:
     """Decode a text file's bytes, or raise InputError naming the file."""
-    if not data.strip():
+    text = sanitize(_decode_bytes(data, name))
+    if not text.strip():
         raise InputError(f"{name}: the file is empty")
+    return text
+
+
+def _decode_bytes(data: bytes, name: str) -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return sanitize(data.decode(encoding, errors="replace"))
-    if b"\x00" in data:
-        raise InputError(f"{name}: this is a binary file, not text")
+            return data.decode(encoding, errors="replace")
     try:
-        return sanitize(data.decode("utf-8"))
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
+        if _looks_binary(data):
+            raise InputError(f"{name}: this is a binary file, not text") from None
         raise InputError(
             f"{name}: not valid UTF-8 (bad byte at offset {error.start}); save it as UTF-8"
         ) from None
+
+
+def _looks_binary(data: bytes) -> bool:
+    """More than 10% control bytes (other than tab and newlines) in the first 64 KB.
+
+    Only asked of bytes that are not UTF-8: a stray NUL in a UTF-8 text is dropped by sanitize().
+    """
+    sample = data[:65536]
+    controls = sum(sample.count(byte) for byte in _BINARY_BYTES)
+    return controls > len(sample) * 0.10
 
 
 def sanitize(text: str) -> str:

@@ -46,7 +46,7 @@ def chapter_files(folder: Path) -> list[Path]:
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key comparing digit runs as numbers: `ch2` < `ch10`, `0009` < `0010`."""
-    return tuple((1, int(part)) if part.isdigit() else (0, part.casefold()) for part in _DIGITS.split(name) if part)
+    return tuple((0, int(part)) if part.isdigit() else (1, part.casefold()) for part in _DIGITS.split(name) if part)
 
 
 def _names_carry_sequence(names: list[str]) -> bool:

@@ -1,0 +1,58 @@
+"""Property tests: whatever Unicode a chapter holds, the book is valid and the text survives."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import OpenedEpub, assert_valid, write_chapters
+from epubgen.build import build
+from epubgen.config import BookConfig
+from epubgen.read.decode import sanitize
+
+# Any code point a UTF-8 file can hold, plus the characters markup and XML care about, often.
+chapter_text = st.text(
+    alphabet=st.one_of(st.characters(exclude_categories=("Cs",)), st.sampled_from("<>&\"'\x00\x07\r\n\u2028*-")),
+    min_size=1,
+    max_size=400,
+)
+titles = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=60).filter(lambda t: sanitize(t).strip())
+
+
+def _build(folder: Path, texts: list[str], title: str) -> OpenedEpub:
+    files = {f"{n:04d}.txt": text.encode("utf-8") for n, text in enumerate(texts, 1)}
+    write_chapters(folder / "in", files)
+    return OpenedEpub(build(folder / "in", BookConfig(title=sanitize(title).strip()), folder / "book.epub").path)
+
+
+def _non_blank(texts: list[str]) -> list[str]:
+    return [t for t in texts if sanitize(t).strip()]
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(texts=st.lists(chapter_text, min_size=30, max_size=60), title=titles)
+def test_arbitrary_unicode_chapters_always_make_a_book_epubcheck_accepts(texts: list[str], title: str) -> None:
+    texts = _non_blank(texts) or ["fallback"]
+    with tempfile.TemporaryDirectory() as folder:
+        book = _build(Path(folder), texts, title)
+        assert len(book.chapter_files()) == len(texts)
+        assert_valid(book.path)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", unicodedata.normalize("NFC", text))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=300).filter(lambda t: t.strip()))
+def test_every_word_of_a_chapter_reaches_the_book(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        book = _build(Path(folder), [text], "T")
+        written = book.text()
+        for word in _words(sanitize(text)):
+            assert word in written

@@ -1,0 +1,41 @@
+"""The sample series shipped in input/ builds into a valid book, as the README promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import OpenedEpub, assert_valid
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "input" / "the-lantern-keeper"
+
+
+def test_the_readme_build_command_builds_the_sample_into_output(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "epubgen", "build", str(SAMPLE)], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    book = OpenedEpub(tmp_path / "output" / "the-lantern-keeper.epub")
+    assert book.metadata("dc:title") == ["The Lantern Keeper"]
+    assert book.metadata("dc:creator") == ["Ash Vale"]
+    assert book.metadata("dc:contributor") == ["Mo Lin"]
+    assert book.nav_labels() == [
+        "Chapter 1: The Unlit Tower",
+        "Chapter 2: The Keeper's Ledger",
+        "Chapter 3: The Salt Road",
+        "Chapter 4: The Ferryman's Price",
+        "Chapter 5: The Bell",
+        "Chapter 6: What the Fog Keeps",
+        "Chapter 7: The Keeper's Bargain",
+        "Chapter 8: The Lantern Relit",
+    ]
+    assert_valid(book.path)
+
+
+def test_the_readme_python_api_example_runs(tmp_path: Path) -> None:
+    from epubgen import BookConfig, build
+
+    result = build(SAMPLE, BookConfig(title="The Lantern Keeper"), tmp_path / "book.epub")
+    assert (result.path, len(result.book.chapters)) == (tmp_path / "book.epub", 8)

@@ -1,0 +1,78 @@
+"""Structure: headings, paragraphs, scene breaks and the reading order of chapters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from epubgen.model import Chapter, Heading, NotedChapter, Paragraph, SceneBreak, TextLine
+from epubgen.structure import is_scene_break, order_chapters, structure_chapter
+
+
+def noted(source: str, text: str) -> NotedChapter:
+    return NotedChapter(source, tuple(TextLine(n, (line,)) for n, line in enumerate(text.split("\n"), 1)))
+
+
+@pytest.mark.parametrize("line", ["***", "* * *", "---", "- - -", "o0o", "0o0", "oOo", "◇◇◇", "~~~", "###", "⁂", "  ＊＊＊ ".replace("＊", "*")])
+def test_scene_break_lines(line: str) -> None:
+    assert is_scene_break(line)
+
+
+@pytest.mark.parametrize("line", ["Ooo!", "oh", "**", "--", "*Sigh*", "So... ---no.", "000"])
+def test_lines_that_are_not_scene_breaks(line: str) -> None:
+    assert not is_scene_break(line)
+
+
+def test_heading_is_found_below_a_site_title_and_text_is_cut_into_blocks() -> None:
+    chapter = structure_chapter(noted("1.txt", "Site Title\n\nChapter 1: Start\n\n  First   line.  \n\n***\n* * *\n\nSecond.\n\n---\n"))
+    assert chapter.heading == Heading("chapter", Decimal(1), "Start")
+    assert chapter.blocks == (
+        Paragraph(("Site Title",)),
+        Paragraph(("First line.",)),
+        SceneBreak(),
+        Paragraph(("Second.",)),
+    )
+
+
+def test_a_chapter_without_a_heading_is_titled_from_its_file_name() -> None:
+    assert structure_chapter(noted("Chapter 7 - Dawn.txt", "Just text.")).heading.label == "Chapter 7: Dawn"
+    assert structure_chapter(noted("bonus_story.txt", "Just text.")).heading.label == "bonus story"
+
+
+def test_a_repeated_heading_in_another_form_is_dropped_but_a_different_heading_is_kept() -> None:
+    repeated = structure_chapter(noted("1.txt", "Chapter 78 - Title\nChapter 78: Title\n\nText."))
+    assert repeated.blocks == (Paragraph(("Text.",)),)
+    different = structure_chapter(noted("1.txt", "Chapter 78 - Title\nChapter 79: Next\n\nText."))
+    assert different.blocks[0] == Paragraph(("Chapter 79: Next",))
+
+
+def chapter(source: str, heading: Heading) -> Chapter:
+    return Chapter(source, heading, ())
+
+
+def test_without_a_file_sequence_chapters_are_ordered_by_their_headings() -> None:
+    chapters = [
+        chapter("c.txt", Heading("epilogue")),
+        chapter("a.txt", Heading("chapter", Decimal(10))),
+        chapter("b.txt", Heading("chapter", Decimal(2))),
+        chapter("d.txt", Heading("prologue")),
+        chapter("e.txt", Heading("chapter", Decimal(1), volume=2)),
+    ]
+    ordered, warnings = order_chapters(chapters, named_in_sequence=False)
+    assert [c.source for c in ordered] == ["d.txt", "b.txt", "a.txt", "e.txt", "c.txt"]
+    assert warnings == []
+
+
+def test_a_file_sequence_wins_and_a_disagreement_is_warned_about() -> None:
+    chapters = [chapter("1.txt", Heading("chapter", Decimal(1))), chapter("2.txt", Heading("chapter", Decimal(3))), chapter("3.txt", Heading("chapter", Decimal(2)))]
+    ordered, warnings = order_chapters(chapters, named_in_sequence=True)
+    assert [c.source for c in ordered] == ["1.txt", "2.txt", "3.txt"]
+    assert warnings == [
+        "file order and chapter numbers disagree: 3.txt (Chapter 2) comes after 2.txt (Chapter 3); keeping the file order"
+    ]
+
+
+def test_side_stories_between_numbered_chapters_raise_no_warning() -> None:
+    chapters = [chapter("1.txt", Heading("chapter", Decimal(1))), chapter("2.txt", Heading("side story", Decimal(1))), chapter("3.txt", Heading("chapter", Decimal(2)))]
+    assert order_chapters(chapters, named_in_sequence=True) == (chapters, [])
