@@ -13,7 +13,7 @@ from pathlib import Path
 from epubgen.clean import clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
-from epubgen.model import Book, Chapter, Metadata, SourceChapter
+from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
@@ -37,7 +37,7 @@ def make_book(input_path: Path, config: BookConfig, progress: Progress | None = 
     """Run every stage but packaging: the Book that build() would write."""
     sources = read_input(input_path)
     cleaned, removals = clean(sources.chapters)
-    chapters = _chapters(cleaned, progress)
+    chapters, note_removals = _chapters(cleaned, config, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
@@ -45,7 +45,7 @@ def make_book(input_path: Path, config: BookConfig, progress: Progress | None = 
         metadata=_metadata(config, input_path, sources.newest_mtime),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
-        removals=removals,
+        removals=removals + note_removals,
         warnings=tuple(warnings),
     )
 
@@ -70,13 +70,19 @@ def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-") or "book"
 
 
-def _chapters(sources: tuple[SourceChapter, ...], progress: Progress | None) -> list[Chapter]:
-    chapters = []
+def _chapters(
+    sources: tuple[SourceChapter, ...], config: BookConfig, progress: Progress | None
+) -> tuple[list[Chapter], tuple[Removal, ...]]:
+    """The per-chapter stages: notes, structure, typography."""
+    chapters: list[Chapter] = []
+    removals: list[Removal] = []
     for done, source in enumerate(sources, 1):
-        chapters.append(refine(structure_chapter(extract_notes(source))))
+        noted, dropped = extract_notes(source, config.notes)
+        chapters.append(refine(structure_chapter(noted)))
+        removals.extend(dropped)
         if progress is not None:
             progress(done, len(sources))
-    return chapters
+    return chapters, tuple(removals)
 
 
 def _metadata(config: BookConfig, input_path: Path, newest_mtime: int) -> Metadata:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from epubgen.build import Progress, build
-from epubgen.config import CONFIG_NAME, config_template, load_config
+from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
 from epubgen.errors import EpubgenError
 
 PROGRESS_THRESHOLD = 50
@@ -31,6 +31,11 @@ def main() -> None:
 @click.option("--author", multiple=True, help="An author (repeat for several).")
 @click.option("--translator", multiple=True, help="A translator (repeat for several).")
 @click.option("--language", help="Language tag of the text, e.g. en, zh, ko. Default: en.")
+@click.option(
+    "--notes",
+    type=click.Choice(NOTE_MODES),
+    help="Translator/editor/author notes as pop-up footnotes (default), endnotes, inline, or dropped.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
 def build_command(
     input_path: Path,
@@ -40,11 +45,18 @@ def build_command(
     author: tuple[str, ...],
     translator: tuple[str, ...],
     language: str | None,
+    notes: str | None,
     quiet: bool,
 ) -> None:
     """Build an EPUB from INPUT: a folder of chapter files, or one .txt file."""
     with _user_errors():
-        overrides = {"title": title, "author": author, "translator": translator, "language": language}
+        overrides = {
+            "title": title,
+            "author": author,
+            "translator": translator,
+            "language": language,
+            "notes.mode": notes,
+        }
         config = load_config(input_path, config_path, overrides)
         with _progress_bar(quiet) as progress:
             result = build(input_path, config, output, progress)

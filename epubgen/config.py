@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
 from epubgen.errors import ConfigError
+from epubgen.read.decode import sanitize
 
 CONFIG_NAME = "book.toml"
+
+
+NOTE_KINDS = ("TL", "ED", "PR", "AN")
+NOTE_MODES = ("footnote", "endnote", "inline", "drop")
 
 
 @dataclass(frozen=True)
 class Field:
     key: str
+    """The key in book.toml; a dotted key lives in a table: `notes.mode` is `mode` under `[notes]`."""
     kind: str
-    """"text" (a string) or "list" (a string or a list of strings)."""
+    """text (a string), list (a string or a list of strings), bool, number, or mapping (a table of strings)."""
     help: str
     example: str
+    choices: tuple[str, ...] = ()
+    """For text: the values allowed. For mapping: the keys allowed (values must be in value_choices)."""
+    value_choices: tuple[str, ...] = ()
 
 
 FIELDS = (
@@ -40,7 +50,41 @@ FIELDS = (
         "A stable identifier. Default: derived from title and authors, so a rebuild keeps its place in your library.",
         '"urn:isbn:9780000000000"',
     ),
+    Field(
+        "notes.mode",
+        "text",
+        "What becomes of translator/editor/author notes: footnote (pop-up), endnote (a Notes section at the end), "
+        "inline (left in place, styled as a note) or drop.",
+        '"footnote"',
+        choices=NOTE_MODES,
+    ),
+    Field(
+        "notes.by_kind",
+        "mapping",
+        "A different mode per kind of note: TL (translator), ED (editor), PR (proofreader), AN (author).",
+        '{ AN = "drop" }',
+        choices=NOTE_KINDS,
+        value_choices=NOTE_MODES,
+    ),
+    Field(
+        "notes.labels",
+        "mapping",
+        "Your own note labels, each with the kind it stands for: `(Raw: ...)` as a translator note.",
+        '{ "Raw" = "TL", "Cleaner" = "ED" }',
+        value_choices=NOTE_KINDS,
+    ),
 )
+
+
+@dataclass(frozen=True)
+class NotesConfig:
+    mode: str = "footnote"
+    by_kind: tuple[tuple[str, str], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def mode_for(self, kind: str) -> str:
+        """The mode for a kind of note: its own if book.toml gives one, else the general mode."""
+        return dict(self.by_kind).get(kind, self.mode)
 
 
 @dataclass(frozen=True)
@@ -54,35 +98,47 @@ class BookConfig:
     source: str = ""
     subjects: tuple[str, ...] = ()
     identifier: str = ""
+    notes: NotesConfig = dataclass_field(default_factory=NotesConfig)
 
 
 _FIELDS_BY_KEY = {field.key: field for field in FIELDS}
+_SECTIONS = {"notes": NotesConfig}
 
 
 def load_config(input_path: Path, config_path: Path | None = None, overrides: dict[str, Any] | None = None) -> BookConfig:
     """Read book.toml (given, or found in the input folder) and apply command-line overrides.
 
-    Overrides whose value is None or empty are ignored, so the CLI can pass every option.
+    Override keys are dotted like FIELDS (`notes.mode`). Overrides whose value is None or
+    empty are ignored, so the CLI can pass every option.
     """
     values: dict[str, Any] = {}
     path = config_path or _default_config_path(input_path)
     if path is not None:
-        values.update(_read_toml(path))
+        values.update(_flatten(_read_toml(path)))
     for key, value in (overrides or {}).items():
         if value not in (None, (), [], ""):
             values[key] = value
-    return BookConfig(**{key: _validated(key, value, path) for key, value in values.items()})
+    where = path.name if path is not None else "options"
+    validated = {key: _validated(key, value, where) for key, value in values.items()}
+    sections = {
+        name: section(**{key.split(".", 1)[1]: value for key, value in validated.items() if key.startswith(name + ".")})
+        for name, section in _SECTIONS.items()
+    }
+    top = {key: value for key, value in validated.items() if "." not in key}
+    return BookConfig(**top, **sections)
 
 
 def config_template(title: str) -> str:
-    """The commented book.toml that `epubgen init` writes."""
+    """The commented book.toml that `epubgen init` writes: every key, with its help and an example."""
     lines = ["# epubgen book settings. Uncomment a line and fill it in; command-line options override it.", ""]
+    section = ""
     for field in FIELDS:
+        table, _, key = field.key.rpartition(".")
+        if table != section:
+            lines += [f"[{table}]", ""]
+            section = table
         lines.append(f"# {field.help}")
-        if field.key == "title":
-            lines.append(f"title = {_toml_string(title)}")
-        else:
-            lines.append(f"# {field.key} = {field.example}")
+        lines.append(f"title = {_toml_string(title)}" if field.key == "title" else f"# {key} = {field.example}")
         lines.append("")
     return "\n".join(lines)
 
@@ -104,21 +160,54 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
 
 
-def _validated(key: str, value: Any, path: Path | None) -> Any:
-    where = path.name if path is not None else "options"
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"notes": {"mode": "drop"}} -> {"notes.mode": "drop"}, except for the tables that are values."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = prefix + key
+        if isinstance(value, dict) and dotted in _SECTIONS:
+            flat.update(_flatten(value, dotted + "."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def _validated(key: str, value: Any, where: str) -> Any:
     field = _FIELDS_BY_KEY.get(key)
     if field is None:
-        known = ", ".join(_FIELDS_BY_KEY)
-        raise ConfigError(f"{where}: unknown key '{key}' (known keys: {known})")
-    if field.kind == "text":
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: '{key}' must be a string, not {_type_name(value)}")
-        return value.strip()
+        raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(_FIELDS_BY_KEY)})")
+    return _VALIDATORS[field.kind](field, value, where)
+
+
+def _text(field: Field, value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: '{field.key}' must be a string, not {_type_name(value)}")
+    value = sanitize(value).strip()
+    if field.choices and value not in field.choices:
+        raise ConfigError(f"{where}: '{field.key}' must be one of {', '.join(field.choices)}, not '{value}'")
+    return value
+
+
+def _list(field: Field, value: Any, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{where}: '{key}' must be a string or a list of strings, not {_type_name(value)}")
-    return tuple(item.strip() for item in value if item.strip())
+        raise ConfigError(f"{where}: '{field.key}' must be a string or a list of strings, not {_type_name(value)}")
+    return tuple(item for item in (sanitize(item).strip() for item in value) if item)
+
+
+def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
+        raise ConfigError(f"{where}: '{field.key}' must be a table of strings, not {_type_name(value)}")
+    for key, item in value.items():
+        if field.choices and key not in field.choices:
+            raise ConfigError(f"{where}: '{field.key}' keys must be among {', '.join(field.choices)}, not '{key}'")
+        if field.value_choices and item not in field.value_choices:
+            raise ConfigError(f"{where}: '{field.key}.{key}' must be one of {', '.join(field.value_choices)}, not '{item}'")
+    return tuple(sorted(value.items()))
+
+
+_VALIDATORS = {"text": _text, "list": _list, "mapping": _mapping}
 
 
 def _type_name(value: Any) -> str:

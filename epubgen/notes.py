@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from epubgen.model import NotedChapter, SourceChapter, TextLine
+from epubgen.config import NotesConfig
+from epubgen.model import NotedChapter, Removal, SourceChapter, TextLine
 
 
-def extract_notes(chapter: SourceChapter) -> NotedChapter:
-    """Split the chapter's notes from its text.
+def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedChapter, tuple[Removal, ...]]:
+    """Split the chapter's notes from its text; notes that are dropped are returned as removals.
 
     No note forms are recognised yet: every line is running text.
     """
-    return NotedChapter(
-        source=chapter.source,
-        lines=tuple(TextLine(line.number, (line.text,)) for line in chapter.lines),
-    )
+    lines = tuple(TextLine(line.number, (line.text,)) for line in chapter.lines)
+    return NotedChapter(source=chapter.source, lines=lines), ()
