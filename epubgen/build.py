@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from epubgen.clean import clean
+from epubgen.clean import CleanResult, clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter
@@ -36,16 +36,16 @@ class BuildResult:
 def make_book(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Book:
     """Run every stage but packaging: the Book that build() would write."""
     sources = read_input(input_path)
-    cleaned, removals = clean(sources.chapters)
-    chapters, note_removals = _chapters(cleaned, config, progress)
+    cleaned = clean(sources.chapters, config.clean)
+    chapters, note_removals = _chapters(cleaned.chapters, config, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
     return Book(
-        metadata=_metadata(config, input_path, sources.newest_mtime),
+        metadata=_metadata(config, cleaned, input_path, sources.newest_mtime),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
-        removals=removals + note_removals,
+        removals=cleaned.removals + note_removals,
         warnings=tuple(warnings),
     )
 
@@ -85,11 +85,13 @@ def _chapters(
     return chapters, tuple(removals)
 
 
-def _metadata(config: BookConfig, input_path: Path, newest_mtime: int) -> Metadata:
+def _metadata(config: BookConfig, cleaned: CleanResult, input_path: Path, newest_mtime: int) -> Metadata:
+    """Settings first; then what the cleaner found (title on top of every page, credit lines); then the folder name."""
+    credited = tuple(name for role, name in cleaned.credits if role == "trl")
     return Metadata(
-        title=config.title or _title_from_path(input_path),
+        title=config.title or cleaned.title or _title_from_path(input_path),
         authors=config.author,
-        translators=config.translator,
+        translators=config.translator or credited,
         language=config.language or "en",
         description=config.description,
         publisher=config.publisher,

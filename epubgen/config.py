@@ -50,6 +50,25 @@ FIELDS = (
         "A stable identifier. Default: derived from title and authors, so a rebuild keeps its place in your library.",
         '"urn:isbn:9780000000000"',
     ),
+    Field("clean.remove", "list", "Lines or fragments to remove, exactly as written.", '["Join our Discord!"]'),
+    Field("clean.remove_regex", "list", "Regular expressions: a whole-line match removes the line, else the matched part.", '["^Sponsored by .*$"]'),
+    Field("clean.cut_after", "list", "Marker lines after which the rest of a chapter is junk (the marker goes too).", '["Recommended Reading"]'),
+    Field("clean.keep", "list", "Lines never to remove, whatever rule matches them.", '["Ding!"]'),
+    Field(
+        "clean.disable",
+        "list",
+        "Built-in rule groups to switch off: reader-chrome, host-notices, anti-theft, begging, blog-chrome, credits, watermarks.",
+        '["blog-chrome"]',
+        choices=("reader-chrome", "host-notices", "anti-theft", "begging", "blog-chrome", "credits", "watermarks"),
+    ),
+    Field("clean.detect_repeated", "bool", "Find and remove lines repeated at the top or bottom of many chapters.", "true"),
+    Field(
+        "clean.repeated_share",
+        "number",
+        "Share of chapters (0-1) a line must appear in to count as repeated junk. Default: 0.4.",
+        "0.4",
+    ),
+    Field("clean.repeated_min_chapters", "number", "The fewest chapters a repeated line must appear in. Default: 3.", "3"),
     Field(
         "notes.mode",
         "text",
@@ -77,6 +96,18 @@ FIELDS = (
 
 
 @dataclass(frozen=True)
+class CleanConfig:
+    remove: tuple[str, ...] = ()
+    remove_regex: tuple[str, ...] = ()
+    cut_after: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    detect_repeated: bool = True
+    repeated_share: float = 0.4
+    repeated_min_chapters: int = 3
+
+
+@dataclass(frozen=True)
 class NotesConfig:
     mode: str = "footnote"
     by_kind: tuple[tuple[str, str], ...] = ()
@@ -98,11 +129,12 @@ class BookConfig:
     source: str = ""
     subjects: tuple[str, ...] = ()
     identifier: str = ""
+    clean: CleanConfig = dataclass_field(default_factory=CleanConfig)
     notes: NotesConfig = dataclass_field(default_factory=NotesConfig)
 
 
 _FIELDS_BY_KEY = {field.key: field for field in FIELDS}
-_SECTIONS = {"notes": NotesConfig}
+_SECTIONS = {"clean": CleanConfig, "notes": NotesConfig}
 
 
 def load_config(input_path: Path, config_path: Path | None = None, overrides: dict[str, Any] | None = None) -> BookConfig:
@@ -193,7 +225,23 @@ def _list(field: Field, value: Any, where: str) -> tuple[str, ...]:
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where}: '{field.key}' must be a string or a list of strings, not {_type_name(value)}")
-    return tuple(item for item in (sanitize(item).strip() for item in value) if item)
+    items = tuple(item for item in (sanitize(item).strip() for item in value) if item)
+    for item in items:
+        if field.choices and item not in field.choices:
+            raise ConfigError(f"{where}: '{field.key}' items must be among {', '.join(field.choices)}, not '{item}'")
+    return items
+
+
+def _bool(field: Field, value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{field.key}' must be true or false, not {_type_name(value)}")
+    return value
+
+
+def _number(field: Field, value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}: '{field.key}' must be a number of zero or more, not {_type_name(value)}")
+    return value
 
 
 def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...]:
@@ -207,7 +255,7 @@ def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...
     return tuple(sorted(value.items()))
 
 
-_VALIDATORS = {"text": _text, "list": _list, "mapping": _mapping}
+_VALIDATORS = {"text": _text, "list": _list, "bool": _bool, "number": _number, "mapping": _mapping}
 
 
 def _type_name(value: Any) -> str:

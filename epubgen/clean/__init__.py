@@ -1,13 +1,137 @@
-"""Stage 2: remove site boilerplate from the chapters, recording every removal."""
+"""Stage 2: remove site boilerplate from the chapters, recording every removal.
+
+Three sources of removals, in this order for each line: the user's `keep` list (which
+overrides everything), the rules (built-in groups and the user's own, as data), and the
+watermark finder; then, over the whole input, the detector of lines repeated at the edges
+of many chapters. Every removal is recorded with its rule, chapter and line number: the
+report and the book are made from the same record.
+"""
 
 from __future__ import annotations
 
-from epubgen.model import Removal, SourceChapter
+from dataclasses import dataclass
+
+from epubgen.clean import credits, repeated, watermark
+from epubgen.clean.rules import RuleSet, rule_set
+from epubgen.config import CleanConfig
+from epubgen.model import Line, Removal, SourceChapter
 
 
-def clean(chapters: tuple[SourceChapter, ...]) -> tuple[tuple[SourceChapter, ...], tuple[Removal, ...]]:
-    """Return the chapters without their boilerplate, and the record of what was removed.
+@dataclass(frozen=True)
+class CleanResult:
+    chapters: tuple[SourceChapter, ...]
+    removals: tuple[Removal, ...]
+    title: str | None
+    """The novel's title when the detector found it repeated on top of the chapters."""
+    credits: tuple[tuple[str, str], ...]
+    """(MARC relator code, name) from the credit lines, each once, in order of appearance."""
 
-    No rules exist yet: every chapter passes through unchanged.
-    """
-    return chapters, ()
+
+@dataclass(frozen=True)
+class _LineCleaner:
+    rules: RuleSet
+    keep: frozenset[str]
+    watermarks: bool
+    credits: bool
+
+    def kept(self, text: str) -> bool:
+        return text.strip().casefold() in self.keep
+
+
+def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
+    """Return the chapters without their boilerplate, the record of what went, and what it told us."""
+    cleaner = _LineCleaner(
+        rules=rule_set(config),
+        keep=frozenset(text.casefold() for text in config.keep),
+        watermarks="watermarks" not in config.disable,
+        credits="credits" not in config.disable,
+    )
+    removals: list[Removal] = []
+    found_credits: dict[tuple[str, str], None] = {}
+    by_rules = [_apply_rules(chapter, cleaner, removals, found_credits) for chapter in chapters]
+    detected = repeated.find_repeated([_text_lines(lines) for lines in by_rules], config)
+    cleaned = tuple(
+        SourceChapter(chapter.source, _drop_repeated(chapter.source, lines, detected, cleaner, removals))
+        for chapter, lines in zip(chapters, by_rules)
+    )
+    order = {chapter.source: index for index, chapter in enumerate(chapters)}
+    removals.sort(key=lambda removal: (order[removal.source], removal.line))
+    return CleanResult(cleaned, tuple(removals), detected.title, tuple(found_credits))
+
+
+def _apply_rules(
+    chapter: SourceChapter,
+    cleaner: _LineCleaner,
+    removals: list[Removal],
+    found_credits: dict[tuple[str, str], None],
+) -> list[Line]:
+    kept: list[Line] = []
+    cut_by: str | None = None
+    for line in chapter.lines:
+        if not line.text.strip() or cleaner.kept(line.text):
+            kept.append(line)
+            continue
+        cut_by = cut_by or cleaner.rules.match_cut(line.text)
+        rule = cut_by or cleaner.rules.match_line(line.text)
+        if rule is None and cleaner.credits:
+            names = credits.parse_credits(line.text)
+            if names:
+                rule = credits.RULE_ID
+                found_credits.update(dict.fromkeys(names))
+        if rule is not None:
+            removals.append(Removal(chapter.source, line.number, line.text.strip(), rule))
+            continue
+        remaining = _remove_fragments(chapter.source, line, cleaner, removals)
+        if remaining is not None:
+            kept.append(remaining)
+    return kept
+
+
+def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, removals: list[Removal]) -> Line | None:
+    """The line without its junk fragments, or None when nothing but junk was in it."""
+    spans = cleaner.rules.fragments(line.text)
+    if cleaner.watermarks:
+        spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(line.text)]
+    if not spans:
+        return line
+    spans = _merge(spans)
+    pieces, cursor = [], 0
+    for start, end, _ in spans:
+        pieces.append(line.text[cursor:start])
+        cursor = end
+    pieces.append(line.text[cursor:])
+    text = " ".join(piece.strip() for piece in pieces if piece.strip())
+    if not any(char.isalnum() for char in text):
+        removals.append(Removal(source, line.number, line.text.strip(), spans[0][2]))
+        return None
+    removals.extend(Removal(source, line.number, line.text[start:end].strip(), rule) for start, end, rule in spans)
+    return Line(line.number, text)
+
+
+def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Sort spans and merge the overlapping ones (the first rule names the merged span)."""
+    merged: list[tuple[int, int, str]] = []
+    for start, end, rule in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
+        else:
+            merged.append((start, end, rule))
+    return merged
+
+
+def _text_lines(lines: list[Line]) -> list[Line]:
+    return [line for line in lines if line.text.strip()]
+
+
+def _drop_repeated(
+    source: str, lines: list[Line], detected: repeated.Repeated, cleaner: _LineCleaner, removals: list[Removal]
+) -> tuple[Line, ...]:
+    """The chapter's lines (blank ones included) without the repeated edge junk."""
+    text_lines = _text_lines(lines)
+    junk = {
+        line.number
+        for position, line in enumerate(text_lines)
+        if repeated.is_repeated_junk(text_lines, position, detected) and not cleaner.kept(line.text)
+    }
+    removals.extend(Removal(source, line.number, line.text.strip(), repeated.RULE_ID) for line in text_lines if line.number in junk)
+    return tuple(line for line in lines if line.number not in junk)

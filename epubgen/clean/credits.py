@@ -1,0 +1,56 @@
+"""Credit lines: `Translator: X  Editor: Y`, `Translated by X`. The names become metadata."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+
+RULE_ID = "credits:credit-line"
+_NAME_SEPARATORS = re.compile(r"\s*(?:[|,;/&]|\band\b|\s{2,})\s*")
+_PLAIN_HANDLE = re.compile(r"[\w.\-]{1,30}")
+
+
+@cache
+def _credits_data() -> tuple[dict[str, str], re.Pattern[str], tuple[str, ...]]:
+    data = tomllib.loads(resources.files("epubgen.clean").joinpath("rules/credits.toml").read_text(encoding="utf-8"))
+    roles = data["roles"]
+    with_by = [re.escape(role) for role in roles if role.endswith(" by")]
+    with_colon = [re.escape(role) for role in roles if not role.endswith(" by")]
+    marker = re.compile(
+        rf"(?<![\w])(?:(?P<by>{'|'.join(sorted(with_by, key=len, reverse=True))})\s+"
+        rf"|(?P<colon>{'|'.join(sorted(with_colon, key=len, reverse=True))})\s*[:：]\s*)",
+        re.IGNORECASE,
+    )
+    return roles, marker, tuple(data["examples"])
+
+
+def credit_examples() -> tuple[str, ...]:
+    return _credits_data()[2]
+
+
+def parse_credits(text: str) -> list[tuple[str, str]] | None:
+    """[(relator code, name), ...] when the whole line is credits, else None."""
+    roles, marker, _ = _credits_data()
+    line = text.strip()
+    markers = list(marker.finditer(line))
+    if not markers or markers[0].start() != 0:
+        return None
+    credits = []
+    for here, following in zip(markers, markers[1:] + [None]):
+        role = roles[(here["by"] or here["colon"]).lower()]
+        names = line[here.end() : following.start() if following else len(line)]
+        parts = [part for part in _NAME_SEPARATORS.split(names.strip(" |,;/")) if part]
+        if not parts or not all(_looks_like_name(part) for part in parts):
+            return None
+        credits.extend((role, part) for part in parts)
+    return credits
+
+
+def _looks_like_name(text: str) -> bool:
+    """A handle (`anon_reader`) or one to four capitalised words (`Mo Lin`), never a sentence."""
+    if _PLAIN_HANDLE.fullmatch(text) and not text.endswith("."):
+        return True
+    words = text.split()
+    return 1 <= len(words) <= 4 and all(word[0].isupper() or not word[0].isascii() for word in words) and text[-1] not in ".!?"

@@ -1,0 +1,128 @@
+"""Find hosting-site watermarks however they are disguised.
+
+A line is reduced to a skeleton: NFKC (folds full-width and mathematical letters), look-alike
+letters folded to ASCII, zero-width characters and separators dropped, `(dot)`/`[.]` read as a
+dot, `0` read as `o`. Site names are searched in the skeleton, so one name catches every disguise.
+
+A name found in the skeleton is a watermark when it carries a domain ending (`novelbin.com`)
+or when it was disguised in the original (`n/o/v/e/l/b/i/n`); a plain `webnovel` in a sentence
+is prose. The watermark then takes the words around it that belong to it (`Read latest chapters
+at …`); if nothing else is left, the whole line goes, else only that fragment.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+RULE_ID = "watermarks:site-name"
+
+# Cyrillic and Greek letters that look like Latin ones, and digits used as letters.
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "в": "b", "с": "c", "е": "e", "ё": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m",
+        "н": "h", "о": "o", "р": "p", "ѕ": "s", "т": "t", "у": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "0": "o",
+    }
+)
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"
+_DOT_WORD = r"[\(\[\{（【]\s*(?:dot|\.|。|点)\s*[\)\]\}）】]|(?<![a-z])dot(?![a-z])"
+_DOT = re.compile(_DOT_WORD, re.IGNORECASE)
+_TOKEN = re.compile(rf"(?P<dot>{_DOT_WORD})|.", re.IGNORECASE | re.DOTALL)
+_WORD = re.compile(r"[^\s.!?。！？]+")
+_NOT_SKELETON = re.compile(r"[^a-z0-9.]+")
+_WATERMARK_WORDS = frozenset(
+    "read latest new chapters chapter at on by visit visiting find this is was updated uploaded from the only "
+    "please more free online exclusively first original source content go to check out via www http https "
+    "novel novels translation translated and for faster updates".split()
+)
+_AFTER_NAME = re.compile(
+    r"(?:[\s/)\]】）>]*(?:only|for visiting|for (?:the )?(?:best|latest|faster) [a-z ]{0,40}|first))?[\s.!)\]】）>]*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Watermark:
+    start: int
+    end: int
+
+
+@cache
+def _sites() -> tuple[re.Pattern[str], frozenset[str]]:
+    data = tomllib.loads(resources.files("epubgen.clean").joinpath("rules/watermarks.toml").read_text(encoding="utf-8"))
+    names = sorted(data["sites"], key=len, reverse=True)
+    domains = "|".join(sorted(data["domains"], key=len, reverse=True))
+    pattern = re.compile(rf"(?P<name>{'|'.join(names)})(?P<domain>\.(?:{domains}))?")
+    return pattern, frozenset(data["sites"])
+
+
+def site_examples() -> tuple[str, ...]:
+    data = tomllib.loads(resources.files("epubgen.clean").joinpath("rules/watermarks.toml").read_text(encoding="utf-8"))
+    return tuple(data["examples"])
+
+
+def find_watermarks(text: str) -> list[Watermark]:
+    """The spans of text that are watermarks, with the words that belong to them."""
+    pattern, _ = _sites()
+    if pattern.search(_quick_skeleton(text)) is None:
+        return []
+    skeleton, origins = _skeleton(text)
+    marks = []
+    for match in pattern.finditer(skeleton):
+        start, end = origins[match.start()], origins[match.end() - 1] + 1
+        if match["domain"] or _disguised(text, start, end, match["name"]):
+            marks.append(_extend(text, start, end))
+    return marks
+
+
+def _quick_skeleton(text: str) -> str:
+    """The skeleton without positions: C-speed string operations only, for the common no-match case."""
+    folded = unicodedata.normalize("NFKC", text).lower().translate(_LOOKALIKES)
+    return _NOT_SKELETON.sub("", _DOT.sub(".", folded))
+
+
+def _skeleton(text: str) -> tuple[str, list[int]]:
+    """The skeleton, and for each of its characters the index of the original character it came from."""
+    chars: list[str] = []
+    origins: list[int] = []
+    for token in _TOKEN.finditer(text):
+        folded = "." if token["dot"] else unicodedata.normalize("NFKC", token[0]).lower().translate(_LOOKALIKES)
+        for char in folded:
+            if char == "." or ("a" <= char <= "z") or char.isdigit() and char.isascii():
+                chars.append(char)
+                origins.append(token.start())
+    return "".join(chars), origins
+
+
+def _disguised(text: str, start: int, end: int, name: str) -> bool:
+    """Written other than plainly: look-alikes, zero-width characters, separators inside the name.
+
+    The plain name inside a longer word (`novel binder`) is not a disguise of it.
+    """
+    original = text[start:end]
+    if original.lower() == name:
+        return False
+    if any(char in _ZERO_WIDTH or not char.isascii() for char in original):
+        return True
+    separators = sum(1 for char in original if not char.isalnum())
+    spaced_words = original.count(" ")
+    touches_word = (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+    return not touches_word and (separators - spaced_words > 0 or spaced_words >= 3)
+
+
+def _extend(text: str, start: int, end: int) -> Watermark:
+    """Take in the words before the name that belong to the notice (`Read latest chapters at`) and what follows it."""
+    end += _AFTER_NAME.match(text, end).end() - end
+    words = list(_WORD.finditer(text[:start]))
+    for word in reversed(words):
+        bare = word[0].strip(":-|()[]【】（）<>").lower()
+        if bare not in _WATERMARK_WORDS:
+            break
+        start = word.start()
+    return Watermark(start, end)
