@@ -13,7 +13,8 @@ from pathlib import Path
 from epubgen.clean import CleanResult, clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
-from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter
+from epubgen.clean.report import write_report
+from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
@@ -33,31 +34,59 @@ class BuildResult:
     size: int
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """The input as read, and the book made from it: what a report needs to show removals in context."""
+
+    sources: SourceSet
+    book: Book
+
+
 def make_book(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Book:
     """Run every stage but packaging: the Book that build() would write."""
+    return analyse(input_path, config, progress).book
+
+
+def analyse(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Analysis:
+    """Read the input and run every stage but packaging."""
     sources = read_input(input_path)
     cleaned = clean(sources.chapters, config.clean)
     chapters, note_removals = _chapters(cleaned.chapters, config, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
-    return Book(
+    book = Book(
         metadata=_metadata(config, cleaned, input_path, sources.newest_mtime),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
-        removals=cleaned.removals + note_removals,
+        removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
         warnings=tuple(warnings),
     )
+    return Analysis(sources, book)
 
 
 def build(
-    input_path: Path, config: BookConfig, output: Path | None = None, progress: Progress | None = None
+    input_path: Path,
+    config: BookConfig,
+    output: Path | None = None,
+    progress: Progress | None = None,
+    report: Path | None = None,
 ) -> BuildResult:
-    """Build the EPUB for input_path; without output, it goes to output/<slug of the title>.epub."""
-    book = make_book(input_path, config, progress)
+    """Build the EPUB for input_path; without output, it goes to output/<slug of the title>.epub.
+
+    With report, also write what was removed and why (HTML, or JSON for a .json path).
+    """
+    analysis = analyse(input_path, config, progress)
+    book = analysis.book
     path = output or OUTPUT_FOLDER / f"{slug(book.metadata.title)}.epub"
     write_epub(book, path)
+    if report is not None:
+        write_analysis_report(analysis, report)
     return BuildResult(path=path, book=book, size=path.stat().st_size)
+
+
+def write_analysis_report(analysis: Analysis, path: Path) -> None:
+    write_report(path, analysis.book.metadata.title, analysis.sources.chapters, analysis.book.removals)
 
 
 def stylesheet(name: str) -> str:
@@ -100,6 +129,12 @@ def _metadata(config: BookConfig, cleaned: CleanResult, input_path: Path, newest
         identifier=config.identifier,
         modified=_modified_time(newest_mtime),
     )
+
+
+def _removal_order(sources: SourceSet) -> Callable[[Removal], tuple[int, int]]:
+    """Removals in reading order of the input: chapter by chapter, line by line."""
+    position = {chapter.source: index for index, chapter in enumerate(sources.chapters)}
+    return lambda removal: (position[removal.source], removal.line)
 
 
 def _title_from_path(input_path: Path) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from epubgen.build import Progress, build
+from epubgen.build import Progress, analyse, build, write_analysis_report
 from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
 from epubgen.errors import EpubgenError
 
@@ -36,6 +37,11 @@ def main() -> None:
     type=click.Choice(NOTE_MODES),
     help="Translator/editor/author notes as pop-up footnotes (default), endnotes, inline, or dropped.",
 )
+@click.option(
+    "--report",
+    type=click.Path(path_type=Path),
+    help="Also write what was removed and why: an HTML page, or JSON if PATH ends in .json.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
 def build_command(
     input_path: Path,
@@ -46,6 +52,7 @@ def build_command(
     translator: tuple[str, ...],
     language: str | None,
     notes: str | None,
+    report: Path | None,
     quiet: bool,
 ) -> None:
     """Build an EPUB from INPUT: a folder of chapter files, or one .txt file."""
@@ -59,12 +66,33 @@ def build_command(
         }
         config = load_config(input_path, config_path, overrides)
         with _progress_bar(quiet) as progress:
-            result = build(input_path, config, output, progress)
+            result = build(input_path, config, output, progress, report)
     for warning in result.book.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
         chapters = len(result.book.chapters)
         click.echo(f"Wrote {result.path} ({chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)})")
+
+
+@main.command("inspect")
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help=f"Settings file. Default: INPUT/{CONFIG_NAME}.")
+@click.option("--html", "html_path", type=click.Path(path_type=Path), help="Write the report as an HTML page showing each removal in context.")
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write the report as JSON, for scripts.")
+def inspect_command(input_path: Path, config_path: Path | None, html_path: Path | None, json_path: Path | None) -> None:
+    """Show what cleaning would remove from INPUT, rule by rule, without building a book."""
+    with _user_errors():
+        analysis = analyse(input_path, load_config(input_path, config_path))
+        for path in (html_path, json_path):
+            if path is not None:
+                write_analysis_report(analysis, path)
+    book = analysis.book
+    totals = Counter(removal.rule for removal in book.removals)
+    click.echo(f"{book.metadata.title}: {len(book.chapters)} chapters, {len(book.removals)} removals")
+    for rule, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"{count:8d}  {rule}")
+    for warning in book.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @main.command("init")

@@ -54,8 +54,6 @@ def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResu
         SourceChapter(chapter.source, _drop_repeated(chapter.source, lines, detected, cleaner, removals))
         for chapter, lines in zip(chapters, by_rules)
     )
-    order = {chapter.source: index for index, chapter in enumerate(chapters)}
-    removals.sort(key=lambda removal: (order[removal.source], removal.line))
     return CleanResult(cleaned, tuple(removals), detected.title, tuple(found_credits))
 
 
