@@ -39,3 +39,38 @@ def test_the_readme_python_api_example_runs(tmp_path: Path) -> None:
 
     result = build(SAMPLE, BookConfig(title="The Lantern Keeper"), tmp_path / "book.epub")
     assert (result.path, len(result.book.chapters)) == (tmp_path / "book.epub", 8)
+
+
+SAMPLE_JUNK = [
+    "Tap the screen to use advanced tools",
+    "You'll Also Like",
+    "Reborn as the Villain's Teapot",
+    "The Archmage Only Wants to Nap",
+    "Previous Chapter | Table of Contents | Next Chapter",
+    "n/o/v/e/l/b/i/n",
+    "novelbin.com",
+    "Find authorized novels in Webnovel",
+    "Patreon",
+]
+SAMPLE_STORY = [
+    '"Next chapter of my life begins now," she said.',
+    "Advertisement boards lined the market street.",
+    '"Table of contents?" she asked.',
+    "<- Ferry",
+    '"No."',
+    "Hale & Daughters",
+    "Above them, on Tern Point, the lantern burned.",
+]
+
+
+def test_the_sample_loses_its_junk_and_keeps_every_story_line(tmp_path: Path) -> None:
+    from epubgen import BookConfig, build
+
+    book = OpenedEpub(build(SAMPLE, BookConfig(), tmp_path / "book.epub").path)
+    paragraphs = [p for index in range(len(book.chapter_files())) for p in book.paragraphs(index)]
+    text = "\n".join(paragraphs)
+    assert [junk for junk in SAMPLE_JUNK if junk in text] == []
+    assert [line for line in SAMPLE_STORY if line not in text] == []
+    assert paragraphs.count("Ding.") == 6
+    assert "The Lantern Keeper" not in paragraphs
+    assert "Next Chapter" not in paragraphs
