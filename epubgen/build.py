@@ -32,6 +32,8 @@ class BuildResult:
     path: Path
     book: Book
     size: int
+    notices: tuple[str, ...] = ()
+    """Details for --verbose: the encoding each file was read in."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def make_book(input_path: Path, config: BookConfig, progress: Progress | None = 
 
 def analyse(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Analysis:
     """Read the input and run every stage but packaging."""
-    sources = read_input(input_path)
+    sources = read_input(input_path, config.encoding or None, config.skip_bad)
     cleaned = clean(sources.chapters, config.clean)
     chapters, note_removals = _chapters(cleaned.chapters, config, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
@@ -60,7 +62,7 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
         removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
-        warnings=tuple(warnings),
+        warnings=sources.warnings + tuple(warnings),
     )
     return Analysis(sources, book)
 
@@ -82,7 +84,7 @@ def build(
     write_epub(book, path)
     if report is not None:
         write_analysis_report(analysis, report)
-    return BuildResult(path=path, book=book, size=path.stat().st_size)
+    return BuildResult(path=path, book=book, size=path.stat().st_size, notices=analysis.sources.notices)
 
 
 def write_analysis_report(analysis: Analysis, path: Path) -> None:

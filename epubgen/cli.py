@@ -37,12 +37,15 @@ def main() -> None:
     type=click.Choice(NOTE_MODES),
     help="Translator/editor/author notes as pop-up footnotes (default), endnotes, inline, or dropped.",
 )
+@click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
+@click.option("--skip-bad", is_flag=True, default=None, help="Skip unreadable chapter files with a warning instead of stopping.")
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
     help="Also write what was removed and why: an HTML page, or JSON if PATH ends in .json.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
+@click.option("-v", "--verbose", is_flag=True, help="Also say which encoding each file was read in.")
 def build_command(
     input_path: Path,
     output: Path | None,
@@ -52,8 +55,11 @@ def build_command(
     translator: tuple[str, ...],
     language: str | None,
     notes: str | None,
+    encoding: str | None,
+    skip_bad: bool | None,
     report: Path | None,
     quiet: bool,
+    verbose: bool,
 ) -> None:
     """Build an EPUB from INPUT: a folder of chapter files, or one .txt file."""
     with _user_errors():
@@ -63,10 +69,15 @@ def build_command(
             "translator": translator,
             "language": language,
             "notes.mode": notes,
+            "encoding": encoding,
+            "skip_bad": skip_bad,
         }
         config = load_config(input_path, config_path, overrides)
         with _progress_bar(quiet) as progress:
             result = build(input_path, config, output, progress, report)
+    if verbose:
+        for notice in result.notices:
+            click.echo(notice, err=True)
     for warning in result.book.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:

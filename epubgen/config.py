@@ -50,6 +50,13 @@ FIELDS = (
         "A stable identifier. Default: derived from title and authors, so a rebuild keeps its place in your library.",
         '"urn:isbn:9780000000000"',
     ),
+    Field(
+        "encoding",
+        "text",
+        "The chapter files' text encoding (gb18030, big5, shift_jis, euc_kr, cp1252...). Default: detected per file.",
+        '"gb18030"',
+    ),
+    Field("skip_bad", "bool", "Skip chapter files that cannot be read, with a warning, instead of stopping.", "false"),
     Field("clean.remove", "list", "Lines or fragments to remove, exactly as written.", '["Join our Discord!"]'),
     Field("clean.remove_regex", "list", "Regular expressions: a whole-line match removes the line, else the matched part.", '["^Sponsored by .*$"]'),
     Field("clean.cut_after", "list", "Marker lines after which the rest of a chapter is junk (the marker goes too).", '["Recommended Reading"]'),
@@ -129,6 +136,8 @@ class BookConfig:
     source: str = ""
     subjects: tuple[str, ...] = ()
     identifier: str = ""
+    encoding: str = ""
+    skip_bad: bool = False
     clean: CleanConfig = dataclass_field(default_factory=CleanConfig)
     notes: NotesConfig = dataclass_field(default_factory=NotesConfig)
 

@@ -39,6 +39,10 @@ class SourceSet:
     """True when the file names carry the reading order (`ch2` < `ch10`, or one file split at headings)."""
     newest_mtime: int
     """The newest modification time among the input files, in seconds since the epoch."""
+    warnings: tuple[str, ...] = ()
+    """Files skipped (with --skip-bad), each with the reason."""
+    notices: tuple[str, ...] = ()
+    """What --verbose shows: the encoding each file was read in, repairs made."""
 
 
 @dataclass(frozen=True)

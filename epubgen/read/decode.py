@@ -1,10 +1,15 @@
-"""Bytes from disk -> clean text: decoded, newlines normalised, NFC, nothing XML forbids."""
+"""Bytes from disk -> clean text: decoded in whatever encoding, mojibake repaired, newlines
+normalised, NFC, no zero-width junk, nothing XML forbids."""
 
 from __future__ import annotations
 
 import codecs
 import re
 import unicodedata
+from dataclasses import dataclass
+
+import charset_normalizer
+import ftfy
 
 from epubgen.errors import InputError
 
@@ -25,30 +30,83 @@ _XML_UNSAFE = re.compile(
     "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
     "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
 )
+# Zero-width characters used as invisible watermarks or left inside words. ZWJ and ZWNJ are
+# kept: emoji sequences and several scripts (Persian, Indic) need them.
+_ZERO_WIDTH = re.compile("[\u200b\u00ad\u2060\ufeff\u180e]")
+# A lead byte of a UTF-8 sequence read as cp1252/Latin-1, followed by a continuation byte read the same way.
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
+    "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+)
+_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=False, normalization=None)
+# The encodings detection chooses among: the ones downloaded chapters come in. Letting the
+# detector consider every code page makes it pick cp1250 for French or cp949 for Japanese on
+# short texts; a user with another encoding names it (book.toml `encoding`, --encoding).
+DETECTED_ENCODINGS = ["gb18030", "big5", "shift_jis", "euc_jp", "euc_kr", "cp1252", "latin_1", "cp1251", "utf_16"]
 _BINARY_BYTES = [bytes([code]) for code in range(0x20) if code not in b"\t\n\r\f"]
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 
 
-def decode(data: bytes, name: str) -> str:
-    """Decode a text file's bytes, or raise InputError naming the file."""
-    text = sanitize(_decode_bytes(data, name))
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    encoding: str
+    """The encoding the bytes were read in: found from a BOM, UTF-8, detected, or given."""
+    repaired: bool = False
+    """True when mojibake (UTF-8 read as cp1252, `itâ€™s`) was repaired."""
+
+
+def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
+    """Decode a text file's bytes into clean text, or raise InputError naming the file.
+
+    With encoding, the bytes are read in it; else a BOM, then UTF-8, then detection decide.
+    """
+    raw, used = _decode_bytes(data, name, encoding)
+    text, repaired = repair_mojibake(raw)
+    text = sanitize(text)
     if not text.strip():
-        raise InputError(f"{name}: the file is empty")
-    return text
+        blank = not raw.strip()
+        raise InputError(f"{name}: the file is empty" if blank else f"{name}: no text in this file, only control characters")
+    return Decoded(text, used, repaired)
 
 
-def _decode_bytes(data: bytes, name: str) -> str:
-    for bom, encoding in _BOMS:
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Repair UTF-8 that was once decoded as cp1252 or Latin-1 (`itâ€™s` -> `it’s`).
+
+    ftfy does the repair, set up to leave typographic quotes and full-width CJK punctuation
+    alone. It is slow, so it only runs on text holding the character pairs mojibake is made of.
+    """
+    if _MOJIBAKE_HINT.search(text) is None:
+        return text, False
+    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    return fixed, fixed != text
+
+
+def _decode_bytes(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    if encoding is not None:
+        return _decode_as(data, name, encoding), encoding
+    for bom, bom_encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
+            return data.decode(bom_encoding, errors="replace"), bom_encoding
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_binary(data):
+        raise InputError(f"{name}: this is a binary file, not text")
+    best = charset_normalizer.from_bytes(data, cp_isolation=DETECTED_ENCODINGS).best()
+    if best is None:
+        raise InputError(f"{name}: cannot tell the text's encoding; set `encoding` in book.toml or use --encoding")
+    return str(best), best.encoding
+
+
+def _decode_as(data: bytes, name: str, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except LookupError:
+        raise InputError(f"{name}: unknown encoding '{encoding}'") from None
     except UnicodeDecodeError as error:
-        if _looks_binary(data):
-            raise InputError(f"{name}: this is a binary file, not text") from None
-        raise InputError(
-            f"{name}: not valid UTF-8 (bad byte at offset {error.start}); save it as UTF-8"
-        ) from None
+        raise InputError(f"{name}: not valid {encoding} (bad byte at offset {error.start})") from None
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -62,7 +120,8 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def sanitize(text: str) -> str:
-    """Normalise newlines to \\n, compose to NFC and drop characters XML cannot carry."""
+    """Normalise newlines to \\n, compose to NFC, drop zero-width junk and characters XML cannot carry."""
     text = _NEWLINES.sub("\n", text)
     text = _XML_UNSAFE.sub("", text)
+    text = _ZERO_WIDTH.sub("", text)
     return unicodedata.normalize("NFC", text)

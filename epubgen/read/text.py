@@ -8,29 +8,44 @@ from pathlib import Path
 from epubgen.errors import InputError
 from epubgen.headings import parse_heading
 from epubgen.model import Line, SourceChapter, SourceSet
-from epubgen.read.decode import decode
+from epubgen.read.decode import Decoded, decode
 
 CHAPTER_SUFFIXES = (".txt",)
 _DIGITS = re.compile(r"(\d+)")
 
 
-def read_input(path: Path) -> SourceSet:
-    """Read a folder of chapter files, or a single file, into chapters in file order."""
+def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) -> SourceSet:
+    """Read a folder of chapter files, or a single file, into chapters in file order.
+
+    A file that cannot be read stops everything, unless skip_bad: then it is skipped with a warning.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_file():
-        return _read_single_file(path)
+        return _read_single_file(path, encoding)
     files = chapter_files(path)
     if not files:
         raise InputError(f"{path}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
-    chapters = tuple(
-        SourceChapter(source=file.name, lines=_numbered_lines(decode(_read_bytes(file), file.name)))
-        for file in files
-    )
+    chapters, read, warnings, notices = [], [], [], []
+    for file in files:
+        try:
+            decoded = decode(_read_bytes(file), file.name, encoding)
+        except InputError as error:
+            if not skip_bad:
+                raise
+            warnings.append(f"skipped {error}")
+            continue
+        chapters.append(SourceChapter(source=file.name, lines=_numbered_lines(decoded.text)))
+        read.append(file)
+        notices.append(_decoding_notice(file.name, decoded))
+    if not chapters:
+        raise InputError(f"{path}: none of the {len(files)} chapter files could be read")
     return SourceSet(
-        chapters=chapters,
-        named_in_sequence=_names_carry_sequence([file.name for file in files]),
-        newest_mtime=max(int(file.stat().st_mtime) for file in files),
+        chapters=tuple(chapters),
+        named_in_sequence=_names_carry_sequence([file.name for file in read]),
+        newest_mtime=max(int(file.stat().st_mtime) for file in read),
+        warnings=tuple(warnings),
+        notices=tuple(notices),
     )
 
 
@@ -55,8 +70,9 @@ def _names_carry_sequence(names: list[str]) -> bool:
     return all(numbers) and len(set(numbers)) == len(numbers)
 
 
-def _read_single_file(path: Path) -> SourceSet:
-    lines = _numbered_lines(decode(_read_bytes(path), path.name))
+def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
+    decoded = decode(_read_bytes(path), path.name, encoding)
+    lines = _numbered_lines(decoded.text)
     pieces = split_at_headings(lines)
     if len(pieces) == 1:
         chapters = (SourceChapter(source=path.name, lines=pieces[0]),)
@@ -64,7 +80,12 @@ def _read_single_file(path: Path) -> SourceSet:
         chapters = tuple(
             SourceChapter(source=f"{path.name} #{index}", lines=piece) for index, piece in enumerate(pieces, 1)
         )
-    return SourceSet(chapters=chapters, named_in_sequence=True, newest_mtime=int(path.stat().st_mtime))
+    return SourceSet(
+        chapters=chapters,
+        named_in_sequence=True,
+        newest_mtime=int(path.stat().st_mtime),
+        notices=(_decoding_notice(path.name, decoded),),
+    )
 
 
 def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
@@ -85,6 +106,10 @@ def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
     bounds = starts + [len(lines)]
     pieces = [lines[start:end] for start, end in zip(bounds, bounds[1:])]
     return [piece for piece in pieces if any(line.text.strip() for line in piece)]
+
+
+def _decoding_notice(name: str, decoded: Decoded) -> str:
+    return f"{name}: read as {decoded.encoding}" + (", mojibake repaired" if decoded.repaired else "")
 
 
 def _numbered_lines(text: str) -> tuple[Line, ...]:
