@@ -18,7 +18,7 @@ from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, Sourc
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
-from epubgen.structure import order_chapters, structure_chapter
+from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter
 from epubgen.typography import refine
 
 OUTPUT_FOLDER = Path("output")
@@ -55,6 +55,8 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
     cleaned = clean(sources.chapters, config.clean)
     chapters, note_removals = _chapters(cleaned.chapters, config, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
+    ordered, duplicates = drop_duplicates(ordered)
+    warnings += duplicates + missing_chapters(ordered)
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
     book = Book(

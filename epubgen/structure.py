@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from epubgen.headings import parse_heading
-from epubgen.model import Block, Chapter, Heading, NotedChapter, Paragraph, SceneBreak, Span, TextLine
+from epubgen.model import Block, Chapter, Heading, NotedChapter, NoteRef, Paragraph, SceneBreak, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
 """A heading is looked for among a chapter's first few non-blank lines (a site title may come first)."""
@@ -29,8 +29,11 @@ def is_scene_break(text: str) -> bool:
 
 
 def structure_chapter(chapter: NotedChapter) -> Chapter:
-    """Turn a chapter's lines into a heading and blocks."""
-    lines = [line for line in chapter.lines if line.text.strip()]
+    """Turn a chapter's lines into a heading and blocks.
+
+    A line holding only a note reference (an inline note that was a paragraph of its own) is kept.
+    """
+    lines = [line for line in chapter.lines if line.text.strip() or any(isinstance(span, NoteRef) for span in line.spans)]
     heading_at, heading = _find_heading(lines)
     if heading is None:
         heading = heading_from_name(chapter.source)
@@ -63,6 +66,62 @@ def order_chapters(chapters: list[Chapter], named_in_sequence: bool) -> tuple[li
                 f"{before.source} ({before.heading.label}); keeping the file order"
             ]
     return chapters, []
+
+
+def drop_duplicates(chapters: list[Chapter]) -> tuple[list[Chapter], list[str]]:
+    """The same chapter downloaded twice (same heading, same opening paragraph): keep one.
+
+    The longer copy is kept (a re-download often completes a truncated page), or on a tie
+    the later file. Chapters that merely share a number (numbering restarts with volumes)
+    have different titles or openings and are both kept.
+    """
+    kept: list[Chapter] = []
+    position: dict[tuple, int] = {}
+    warnings = []
+    for chapter in chapters:
+        key = _identity(chapter)
+        if key is None or key not in position:
+            if key is not None:
+                position[key] = len(kept)
+            kept.append(chapter)
+            continue
+        first = kept[position[key]]
+        winner, loser = (first, chapter) if _length(first) > _length(chapter) else (chapter, first)
+        kept[position[key]] = winner
+        warnings.append(
+            f"{winner.heading.label} is in both {first.source} and {chapter.source}: kept {winner.source}, dropped {loser.source}"
+        )
+    return kept, warnings
+
+
+def missing_chapters(chapters: list[Chapter]) -> list[str]:
+    """One warning listing the gaps in the chapter numbering: `missing chapters 150–152, 160`.
+
+    Numbering is followed run by run: a run ends where the numbers fall back (a new volume).
+    """
+    gaps: list[str] = []
+    previous: int | None = None
+    for chapter in chapters:
+        number = chapter.heading.number
+        if chapter.heading.kind != "chapter" or number is None or number != int(number):
+            continue
+        if previous is not None and previous + 1 < number:
+            first, last = previous + 1, int(number) - 1
+            gaps.append(str(first) if first == last else f"{first}–{last}")
+        previous = int(number)
+    return [f"missing chapters {', '.join(gaps)}"] if gaps else []
+
+
+def _identity(chapter: Chapter) -> tuple | None:
+    heading = chapter.heading
+    if heading.number is None:
+        return None
+    opening = next((block.text for block in chapter.blocks if isinstance(block, Paragraph)), "")
+    return (heading.kind, heading.volume, heading.number, heading.part, heading.title.casefold(), opening)
+
+
+def _length(chapter: Chapter) -> int:
+    return sum(len(block.text) for block in chapter.blocks if isinstance(block, Paragraph))
 
 
 def _heading_key(chapter: Chapter) -> tuple[int, int, Decimal, int]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from epubgen.model import Chapter, Heading, NotedChapter, Paragraph, SceneBreak, TextLine
-from epubgen.structure import is_scene_break, order_chapters, structure_chapter
+from epubgen.structure import drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
 
 
 def noted(source: str, text: str) -> NotedChapter:
@@ -76,3 +76,31 @@ def test_a_file_sequence_wins_and_a_disagreement_is_warned_about() -> None:
 def test_side_stories_between_numbered_chapters_raise_no_warning() -> None:
     chapters = [chapter("1.txt", Heading("chapter", Decimal(1))), chapter("2.txt", Heading("side story", Decimal(1))), chapter("3.txt", Heading("chapter", Decimal(2)))]
     assert order_chapters(chapters, named_in_sequence=True) == (chapters, [])
+
+
+def story(source: str, number: int, *paragraphs: str, title: str = "") -> Chapter:
+    return Chapter(source, Heading("chapter", Decimal(number), title), tuple(Paragraph((text,)) for text in paragraphs))
+
+
+def test_a_chapter_downloaded_twice_is_kept_once_the_longer_copy_with_a_warning() -> None:
+    chapters = [story("11.txt", 11, "Eleven."), story("12.txt", 12, "Opening.", "Cut"), story("12b.txt", 12, "Opening.", "Cut short, then finished."), story("13.txt", 13, "Thirteen.")]
+    kept, warnings = drop_duplicates(chapters)
+    assert [c.source for c in kept] == ["11.txt", "12b.txt", "13.txt"]
+    assert warnings == ["Chapter 12 is in both 12.txt and 12b.txt: kept 12b.txt, dropped 12.txt"]
+
+
+def test_an_equal_duplicate_keeps_the_later_file() -> None:
+    kept, _ = drop_duplicates([story("a.txt", 1, "Same."), story("b.txt", 1, "Same.")])
+    assert [c.source for c in kept] == ["b.txt"]
+
+
+def test_chapters_that_only_share_a_number_are_both_kept() -> None:
+    chapters = [story("v1-01.txt", 1, "The first volume opens.", title="Dawn"), story("v2-01.txt", 1, "The second volume opens.", title="Dusk")]
+    assert drop_duplicates(chapters) == (chapters, [])
+
+
+def test_gaps_in_the_numbering_are_listed_in_one_warning_run_by_run() -> None:
+    numbers = [1, 2, 5, 6, 8, 1, 2, 4]
+    chapters = [story(f"{i}.txt", n, "x") for i, n in enumerate(numbers)]
+    assert missing_chapters(chapters) == ["missing chapters 3–4, 7, 3"]
+    assert missing_chapters([story("a", 1, "x"), story("b", 2, "x")]) == []
