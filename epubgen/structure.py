@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from epubgen.headings import parse_heading
+from epubgen.marks import strip_marks
 from epubgen.model import Block, Chapter, Heading, NotedChapter, NoteRef, Paragraph, SceneBreak, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
@@ -136,7 +137,7 @@ def _heading_key(chapter: Chapter) -> tuple[int, int, Decimal, int]:
 
 def _find_heading(lines: list[TextLine]) -> tuple[int, Heading | None]:
     for index, line in enumerate(lines[:HEADING_SEARCH_LINES]):
-        heading = parse_heading(line.text)
+        heading = parse_heading(strip_marks(line.text))
         if heading is not None:
             return index, heading
     return -1, None
@@ -145,7 +146,7 @@ def _find_heading(lines: list[TextLine]) -> tuple[int, Heading | None]:
 def _skip_repeated_heading(lines: list[TextLine], heading: Heading) -> list[TextLine]:
     """Drop a page's second copy of the heading (`Chapter 78 - Title` then `Chapter 78: Title`)."""
     for index, line in enumerate(lines[:HEADING_SEARCH_LINES]):
-        again = parse_heading(line.text)
+        again = parse_heading(strip_marks(line.text))
         if again is None:
             return lines
         if (again.kind, again.number, again.volume) == (heading.kind, heading.number, heading.volume):
@@ -157,7 +158,7 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
     """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end."""
     blocks: list[Block] = []
     for line in lines:
-        if is_scene_break(line.text):
+        if is_scene_break(strip_marks(line.text)):
             if blocks and not isinstance(blocks[-1], SceneBreak):
                 blocks.append(SceneBreak())
         else:

@@ -66,7 +66,7 @@ def test_python_dash_m_and_the_console_script_are_the_same_command() -> None:
 
 ERRORS = [
     (["build", "{tmp}/missing"], "missing: no such file or folder"),
-    (["build", "{tmp}/empty"], "no chapter files (.txt) in this folder"),
+    (["build", "{tmp}/empty"], "no chapter files (.txt, .html, .htm, .xhtml) in this folder"),
     (["build", "{tmp}/binary"], "data.txt: this is a binary file, not text"),
     (["build", "{tmp}/latin1", "--encoding", "klingon"], "old.txt: unknown encoding 'klingon'"),
     (["build", "{tmp}/latin1", "--encoding", "utf-8"], "old.txt: not valid utf-8 (bad byte at offset 14)"),

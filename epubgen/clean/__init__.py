@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from epubgen.clean import credits, repeated, watermark
 from epubgen.clean.rules import RuleSet, rule_set
 from epubgen.config import CleanConfig
+from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
 
 
@@ -35,7 +36,7 @@ class _LineCleaner:
     credits: bool
 
     def kept(self, text: str) -> bool:
-        return text.strip().casefold() in self.keep
+        return strip_marks(text).strip().casefold() in self.keep
 
 
 def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
@@ -69,15 +70,16 @@ def _apply_rules(
         if not line.text.strip() or cleaner.kept(line.text):
             kept.append(line)
             continue
-        cut_by = cut_by or cleaner.rules.match_cut(line.text)
-        rule = cut_by or cleaner.rules.match_line(line.text)
+        plain = strip_marks(line.text)
+        cut_by = cut_by or cleaner.rules.match_cut(plain)
+        rule = cut_by or cleaner.rules.match_line(plain)
         if rule is None and cleaner.credits:
-            names = credits.parse_credits(line.text)
+            names = credits.parse_credits(plain)
             if names:
                 rule = credits.RULE_ID
                 found_credits.update(dict.fromkeys(names))
         if rule is not None:
-            removals.append(Removal(chapter.source, line.number, line.text.strip(), rule))
+            removals.append(Removal(chapter.source, line.number, plain.strip(), rule))
             continue
         remaining = _remove_fragments(chapter.source, line, cleaner, removals)
         if remaining is not None:
@@ -86,23 +88,28 @@ def _apply_rules(
 
 
 def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, removals: list[Removal]) -> Line | None:
-    """The line without its junk fragments, or None when nothing but junk was in it."""
-    spans = cleaner.rules.fragments(line.text)
+    """The line without its junk fragments, or None when nothing but junk was in it.
+
+    Fragments are found in the text without emphasis marks; a line that loses a fragment
+    loses its emphasis too (rare: junk inside emphasised story text).
+    """
+    plain = strip_marks(line.text)
+    spans = cleaner.rules.fragments(plain)
     if cleaner.watermarks:
-        spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(line.text)]
+        spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(plain)]
     if not spans:
         return line
     spans = _merge(spans)
     pieces, cursor = [], 0
     for start, end, _ in spans:
-        pieces.append(line.text[cursor:start])
+        pieces.append(plain[cursor:start])
         cursor = end
-    pieces.append(line.text[cursor:])
+    pieces.append(plain[cursor:])
     text = " ".join(piece.strip() for piece in pieces if piece.strip())
     if not any(char.isalnum() for char in text):
-        removals.append(Removal(source, line.number, line.text.strip(), spans[0][2]))
+        removals.append(Removal(source, line.number, plain.strip(), spans[0][2]))
         return None
-    removals.extend(Removal(source, line.number, line.text[start:end].strip(), rule) for start, end, rule in spans)
+    removals.extend(Removal(source, line.number, plain[start:end].strip(), rule) for start, end, rule in spans)
     return Line(line.number, text)
 
 
@@ -131,5 +138,5 @@ def _drop_repeated(
         for position, line in enumerate(text_lines)
         if repeated.is_repeated_junk(text_lines, position, detected) and not cleaner.kept(line.text)
     }
-    removals.extend(Removal(source, line.number, line.text.strip(), repeated.RULE_ID) for line in text_lines if line.number in junk)
+    removals.extend(Removal(source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in text_lines if line.number in junk)
     return tuple(line for line in lines if line.number not in junk)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
+from epubgen.marks import strip_marks
 from epubgen.model import Line
 from epubgen.structure import is_scene_break
 
@@ -42,7 +43,7 @@ class Repeated:
 
 def line_key(text: str) -> str:
     """`Page 12 of  The Novel ` and `page 13 of the novel` share a key."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = unicodedata.normalize("NFKC", strip_marks(text)).casefold()
     return _SPACES.sub(" ", _DIGITS.sub("#", folded)).strip()
 
 
@@ -85,7 +86,7 @@ def is_repeated_junk(lines: list[Line], position: int, repeated: Repeated) -> bo
 
 def _candidate(text: str) -> bool:
     """Lines the detector may consider: not dialogue, not a heading, not a scene break."""
-    text = text.strip()
+    text = strip_marks(text).strip()
     return (
         len(text) > 1
         and text[0] not in _QUOTES

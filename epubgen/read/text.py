@@ -1,4 +1,4 @@
-"""Read plain-text chapters: a folder of .txt files, or one .txt holding one or many chapters."""
+"""Read chapters from disk: a folder of .txt or saved .html pages, or one .txt holding one or many chapters."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from epubgen.errors import InputError
 from epubgen.headings import parse_heading
 from epubgen.model import Line, SourceChapter, SourceSet
 from epubgen.read.decode import Decoded, decode
+from epubgen.read.html import html_to_lines
 
-CHAPTER_SUFFIXES = (".txt",)
+CHAPTER_SUFFIXES = (".txt", ".html", ".htm", ".xhtml")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -30,12 +32,13 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     for file in files:
         try:
             decoded = decode(_read_bytes(file), file.name, encoding)
+            lines = _file_lines(file, decoded.text)
         except InputError as error:
             if not skip_bad:
                 raise
             warnings.append(f"skipped {error}")
             continue
-        chapters.append(SourceChapter(source=file.name, lines=_numbered_lines(decoded.text)))
+        chapters.append(SourceChapter(source=file.name, lines=lines))
         read.append(file)
         notices.append(_decoding_notice(file.name, decoded))
     if not chapters:
@@ -72,8 +75,7 @@ def _names_carry_sequence(names: list[str]) -> bool:
 
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
     decoded = decode(_read_bytes(path), path.name, encoding)
-    lines = _numbered_lines(decoded.text)
-    pieces = split_at_headings(lines)
+    pieces = split_at_headings(_file_lines(path, decoded.text))
     if len(pieces) == 1:
         chapters = (SourceChapter(source=path.name, lines=pieces[0]),)
     else:
@@ -110,6 +112,13 @@ def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
 
 def _decoding_notice(name: str, decoded: Decoded) -> str:
     return f"{name}: read as {decoded.encoding}" + (", mojibake repaired" if decoded.repaired else "")
+
+
+def _file_lines(file: Path, text: str) -> tuple[Line, ...]:
+    """A chapter file's lines: a page's text blocks for HTML (numbered in order), else the file's own lines."""
+    if file.suffix.lower() in HTML_SUFFIXES:
+        return tuple(Line(number, line) for number, line in enumerate(html_to_lines(text, file.name), 1))
+    return _numbered_lines(text)
 
 
 def _numbered_lines(text: str) -> tuple[Line, ...]:

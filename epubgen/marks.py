@@ -1,0 +1,20 @@
+"""Inline emphasis inside text lines, as marks that travel through every stage as characters.
+
+The marks are Unicode noncharacters, which the reader strips from every input (XML
+discourages them), so text can never hold one by accident. Stages that match text (the
+cleaner's rules) compare it without marks; the packager turns them into <em> and <strong>.
+"""
+
+from __future__ import annotations
+
+EM_OPEN = "\ufdd0"
+EM_CLOSE = "\ufdd1"
+STRONG_OPEN = "\ufdd2"
+STRONG_CLOSE = "\ufdd3"
+MARKS = EM_OPEN + EM_CLOSE + STRONG_OPEN + STRONG_CLOSE
+_NO_MARKS = str.maketrans("", "", MARKS)
+
+
+def strip_marks(text: str) -> str:
+    """The text without emphasis marks."""
+    return text.translate(_NO_MARKS)

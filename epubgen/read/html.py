@@ -1,0 +1,170 @@
+"""Read saved chapter pages (.html/.htm): find the chapter's text, drop the page around it.
+
+The body is found by the layouts in layouts.toml, else as the element holding most paragraph
+text. Scripts, navigation, comments, share buttons and paragraphs the page's own CSS hides
+(Royal Road hides its watermarks that way) are dropped. What is left becomes lines of text, one
+per block, with emphasis kept as marks (see epubgen.marks) and <hr> as a scene break.
+Nothing executable can pass: only text and marks leave this module.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from epubgen.errors import InputError
+from epubgen.headings import parse_heading
+from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, strip_marks
+
+MIN_BODY_CHARACTERS = 200
+SCENE_BREAK = "* * *"
+_BLOCKS = frozenset("p div section article blockquote li ul ol h1 h2 h3 h4 h5 h6 pre table tr td th dl dt dd figure figcaption main center".split())
+_EMPHASIS = {"em": (EM_OPEN, EM_CLOSE), "i": (EM_OPEN, EM_CLOSE), "strong": (STRONG_OPEN, STRONG_CLOSE), "b": (STRONG_OPEN, STRONG_CLOSE)}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_SIMPLE_SELECTOR = re.compile(r"^\s*(?:[a-z0-9]*)([.#])([\w-]+)\s*$", re.IGNORECASE)
+_WORD_SPLIT = re.compile(r"[-_\s]+")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+
+
+@cache
+def _layouts() -> dict:
+    return tomllib.loads(resources.files("epubgen.read").joinpath("layouts.toml").read_text(encoding="utf-8"))
+
+
+def html_to_lines(markup: str, name: str) -> list[str]:
+    """The chapter text of a saved page as lines: its heading first when the page has one."""
+    soup = BeautifulSoup(markup, "lxml")
+    heading = _page_heading(soup)
+    _drop_page_chrome(soup)
+    body = _chapter_body(soup)
+    if body is None:
+        raise InputError(f"{name}: no chapter text found in this page")
+    lines = block_lines(body)
+    if heading and not any(parse_heading(strip_marks(line)) for line in lines[:3]):
+        lines.insert(0, heading)
+    return lines
+
+
+def block_lines(element: Tag) -> list[str]:
+    """An element's text as lines: one per block element or <br>, emphasis as marks, <hr> as a scene break."""
+    lines: list[str] = []
+    current: list[str] = []
+
+    def end_line() -> None:
+        text = _SPACES.sub(" ", "".join(current)).strip()
+        if text.strip(MARKS + " "):
+            lines.append(text)
+        current.clear()
+
+    def walk(node: Tag) -> None:
+        for child in node.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                current.append(str(child).replace("\n", " "))
+            elif child.name == "br":
+                end_line()
+            elif child.name == "hr":
+                end_line()
+                lines.append(SCENE_BREAK)
+            elif child.name in _EMPHASIS:
+                opening, closing = _EMPHASIS[child.name]
+                current.append(opening)
+                walk(child)
+                current.append(closing)
+            elif child.name in _BLOCKS:
+                end_line()
+                walk(child)
+                end_line()
+            else:
+                walk(child)
+
+    walk(element)
+    end_line()
+    return lines
+
+
+def _page_heading(soup: BeautifulSoup) -> str | None:
+    """The chapter heading of the page: its first heading element that parses as one, else its <title>."""
+    for candidate in soup.find_all(["h1", "h2", "h3", "h4"], limit=12):
+        text = _SPACES.sub(" ", candidate.get_text(" ")).strip()
+        if parse_heading(text):
+            return text
+    title = soup.title.get_text(" ").strip() if soup.title else ""
+    for part in re.split(r"\s+[|\-–—]\s+", title):
+        if parse_heading(part):
+            return part.strip()
+    return None
+
+
+def _drop_page_chrome(soup: BeautifulSoup) -> None:
+    hidden_classes, hidden_ids = _hidden_by_stylesheets(soup)
+    junk = set(_layouts()["junk_words"])
+    for element in soup.find_all(_layouts()["drop_tags"]):
+        element.decompose()
+    for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
+        comment.extract()
+    for element in soup.find_all(True):
+        if element.decomposed or element.attrs is None:
+            continue
+        classes = element.get("class") or []
+        element_id = element.get("id") or ""
+        words = {word.lower() for value in [*classes, element_id] for word in _WORD_SPLIT.split(value) if word}
+        if (
+            _HIDDEN_STYLE.search(element.get("style") or "")
+            or element.has_attr("hidden")
+            or element.get("aria-hidden") == "true"
+            or hidden_classes.intersection(classes)
+            or element_id in hidden_ids
+            or (words & junk and not _holds_body(element))
+        ):
+            element.decompose()
+
+
+def _holds_body(element: Tag) -> bool:
+    """A wrapper whose name sounds like chrome (`nav-wrapper`) but which holds the chapter stays."""
+    return any(element.select_one(selector) is not None for selector in _layouts()["body_selectors"][:6])
+
+
+def _hidden_by_stylesheets(soup: BeautifulSoup) -> tuple[set[str], set[str]]:
+    """Classes and ids that the page's <style> blocks hide with display:none or visibility:hidden."""
+    classes: set[str] = set()
+    ids: set[str] = set()
+    for style in soup.find_all("style"):
+        for selectors, declarations in _CSS_RULE.findall(style.get_text()):
+            if not _HIDDEN_STYLE.search(declarations):
+                continue
+            for selector in selectors.split(","):
+                match = _SIMPLE_SELECTOR.match(selector)
+                if match:
+                    (classes if match[1] == "." else ids).add(match[2])
+    return classes, ids
+
+
+def _chapter_body(soup: BeautifulSoup) -> Tag | None:
+    for selector in _layouts()["body_selectors"]:
+        found = soup.select_one(selector)
+        if found is not None and len(found.get_text(strip=True)) >= MIN_BODY_CHARACTERS:
+            return found
+    return _most_paragraph_text(soup)
+
+
+def _most_paragraph_text(soup: BeautifulSoup) -> Tag | None:
+    """The generic fallback: the element whose own <p> children hold the most text."""
+    scores: dict[int, tuple[int, Tag]] = {}
+    for paragraph in soup.find_all("p"):
+        parent = paragraph.parent
+        if parent is None:
+            continue
+        length = len(paragraph.get_text(strip=True))
+        previous = scores.get(id(parent), (0, parent))[0]
+        scores[id(parent)] = (previous + length, parent)
+    if not scores:
+        body = soup.body
+        return body if body is not None and body.get_text(strip=True) else None
+    return max(scores.values(), key=lambda item: item[0])[1]
