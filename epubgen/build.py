@@ -60,7 +60,7 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
     book = Book(
-        metadata=_metadata(config, cleaned, input_path, sources.newest_mtime),
+        metadata=_metadata(config, sources, cleaned, input_path),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
         removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
@@ -118,20 +118,22 @@ def _chapters(
     return chapters, tuple(removals)
 
 
-def _metadata(config: BookConfig, cleaned: CleanResult, input_path: Path, newest_mtime: int) -> Metadata:
-    """Settings first; then what the cleaner found (title on top of every page, credit lines); then the folder name."""
+def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, input_path: Path) -> Metadata:
+    """Settings first; then what an input EPUB says of itself; then what the cleaner found
+    (the title on top of every page, credit lines); then the folder's name."""
+    given = sources.metadata
     credited = tuple(name for role, name in cleaned.credits if role == "trl")
     return Metadata(
-        title=config.title or cleaned.title or _title_from_path(input_path),
-        authors=config.author,
-        translators=config.translator or credited,
-        language=config.language or "en",
-        description=config.description,
-        publisher=config.publisher,
+        title=config.title or given.title or cleaned.title or _title_from_path(input_path),
+        authors=config.author or given.authors,
+        translators=config.translator or given.translators or credited,
+        language=config.language or given.language or "en",
+        description=config.description or given.description,
+        publisher=config.publisher or given.publisher,
         source=config.source,
-        subjects=config.subjects,
-        identifier=config.identifier,
-        modified=_modified_time(newest_mtime),
+        subjects=config.subjects or given.subjects,
+        identifier=config.identifier or given.identifier,
+        modified=_modified_time(sources.newest_mtime),
     )
 
 

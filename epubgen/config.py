@@ -130,7 +130,7 @@ class BookConfig:
     title: str = ""
     author: tuple[str, ...] = ()
     translator: tuple[str, ...] = ()
-    language: str = "en"
+    language: str = ""
     description: str = ""
     publisher: str = ""
     source: str = ""

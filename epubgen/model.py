@@ -28,6 +28,23 @@ class SourceChapter:
     source: str
     """Where the chapter came from, as shown to the user (a file name, or `file.txt #3`)."""
     lines: tuple[Line, ...]
+    title_hint: str = ""
+    """A title the source gave beside the text (an EPUB's table of contents): used when no heading line is found."""
+
+
+@dataclass(frozen=True)
+class SourceMetadata:
+    """What an input that is a book already (an EPUB) says about itself."""
+
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    translators: tuple[str, ...] = ()
+    language: str = ""
+    description: str = ""
+    publisher: str = ""
+    subjects: tuple[str, ...] = ()
+    identifier: str = ""
+    cover: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ class SourceSet:
     """Files skipped (with --skip-bad), each with the reason."""
     notices: tuple[str, ...] = ()
     """What --verbose shows: the encoding each file was read in, repairs made."""
+    metadata: SourceMetadata = SourceMetadata()
 
 
 @dataclass(frozen=True)
@@ -91,6 +109,7 @@ class NotedChapter:
     source: str
     lines: tuple[TextLine, ...]
     notes: tuple[Note, ...] = ()
+    title_hint: str = ""
 
 
 @dataclass(frozen=True)

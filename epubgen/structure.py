@@ -37,11 +37,16 @@ def structure_chapter(chapter: NotedChapter) -> Chapter:
     lines = [line for line in chapter.lines if line.text.strip() or any(isinstance(span, NoteRef) for span in line.spans)]
     heading_at, heading = _find_heading(lines)
     if heading is None:
-        heading = heading_from_name(chapter.source)
-        body = lines
+        heading = _heading_from_hint(chapter.title_hint) or heading_from_name(chapter.source)
+        body = lines[1:] if lines and strip_marks(lines[0].text).strip() == chapter.title_hint.strip() else lines
     else:
         body = lines[:heading_at] + _skip_repeated_heading(lines[heading_at + 1 :], heading)
     return Chapter(source=chapter.source, heading=heading, blocks=_blocks(body), notes=chapter.notes)
+
+
+def _heading_from_hint(hint: str) -> Heading | None:
+    hint = hint.strip()
+    return (parse_heading(hint) or Heading(kind="", title=hint)) if hint else None
 
 
 def heading_from_name(source: str) -> Heading:

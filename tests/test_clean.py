@@ -246,3 +246,13 @@ def test_junk_recall_and_story_precision_are_both_100_percent_on_the_labelled_fi
         print(f"\ncleaning on {len(GOLDEN)} labelled fixtures: junk recall {recall:.1%} ({removed}/{junk}), story precision {precision:.1%} ({story_kept}/{story})")
     assert len(GOLDEN) == 7
     assert (recall, precision) == (1.0, 1.0)
+
+
+def test_a_numbered_line_that_opens_every_chapter_below_its_heading_is_story() -> None:
+    chapters = tuple(
+        chapter("\n".join(["Site Name Here", f"Chapter {n}", f"Day {n * 3}", *(story_line(n, i) for i in range(12))]), f"{n}.txt")
+        for n in range(1, 6)
+    )
+    result = clean(chapters, CleanConfig())
+    assert [kept_lines(c)[:2] for c in result.chapters] == [[f"Chapter {n}", f"Day {n * 3}"] for n in range(1, 6)]
+    assert result.title == "Site Name Here"

@@ -45,7 +45,7 @@ def test_the_template_parses_and_every_example_value_validates(tmp_path: Path) -
 def test_strings_become_one_item_lists_and_cli_overrides_win(tmp_path: Path) -> None:
     (tmp_path / "book.toml").write_text('title = "Toml"\nauthor = "One"\ntranslator = ["A", "B"]\n')
     config = load_config(tmp_path, overrides={"title": "Cli", "author": (), "language": None})
-    assert (config.title, config.author, config.translator, config.language) == ("Cli", ("One",), ("A", "B"), "en")
+    assert (config.title, config.author, config.translator, config.language) == ("Cli", ("One",), ("A", "B"), "")
 
 
 def test_a_single_file_input_finds_book_toml_beside_it(tmp_path: Path) -> None:

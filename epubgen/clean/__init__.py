@@ -9,7 +9,7 @@ report and the book are made from the same record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from epubgen.clean import credits, repeated, watermark
 from epubgen.clean.rules import RuleSet, rule_set
@@ -52,7 +52,7 @@ def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResu
     by_rules = [_apply_rules(chapter, cleaner, removals, found_credits) for chapter in chapters]
     detected = repeated.find_repeated([_text_lines(lines) for lines in by_rules], config)
     cleaned = tuple(
-        SourceChapter(chapter.source, _drop_repeated(chapter.source, lines, detected, cleaner, removals))
+        replace(chapter, lines=_drop_repeated(chapter.source, lines, detected, cleaner, removals))
         for chapter, lines in zip(chapters, by_rules)
     )
     return CleanResult(cleaned, tuple(removals), detected.title, tuple(found_credits))

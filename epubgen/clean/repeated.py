@@ -64,7 +64,7 @@ def find_repeated(chapters: list[list[Line]], config: CleanConfig) -> Repeated:
             key = line_key(line.text)
             first_seen.setdefault(key, line.text.strip())
             everywhere[key] += 1
-            at_edge[key] += position < TOP_LINES or position >= len(lines) - BOTTOM_LINES
+            at_edge[key] += _at_edge(lines, position)
             if position == 0:
                 openers[key] += 1
             seen.add(key)
@@ -80,8 +80,16 @@ def find_repeated(chapters: list[list[Line]], config: CleanConfig) -> Repeated:
 def is_repeated_junk(lines: list[Line], position: int, repeated: Repeated) -> bool:
     """Only the occurrences at a chapter's edge go: the same words mid-chapter may be story."""
     line = lines[position]
-    at_edge = position < TOP_LINES or position >= len(lines) - BOTTOM_LINES
-    return at_edge and _candidate(line.text) and line_key(line.text) in repeated.keys
+    return _at_edge(lines, position) and _candidate(line.text) and line_key(line.text) in repeated.keys
+
+
+def _at_edge(lines: list[Line], position: int) -> bool:
+    """In the first lines above the chapter's heading, or in its last lines.
+
+    Lines just below a heading (`Day 47`, a date) open the story, so the top edge ends at the heading.
+    """
+    top = next((index for index, line in enumerate(lines[:TOP_LINES]) if parse_heading(strip_marks(line.text))), TOP_LINES)
+    return position < top or position >= len(lines) - BOTTOM_LINES
 
 
 def _candidate(text: str) -> bool:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import tomllib
+import warnings
 from functools import cache
 from importlib import resources
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from epubgen.errors import InputError
 from epubgen.headings import parse_heading
@@ -36,9 +37,16 @@ def _layouts() -> dict:
     return tomllib.loads(resources.files("epubgen.read").joinpath("layouts.toml").read_text(encoding="utf-8"))
 
 
+def parse_markup(markup: str) -> BeautifulSoup:
+    """Parse HTML or XHTML leniently: pages from the wild are rarely well-formed XML."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(markup, "lxml")
+
+
 def html_to_lines(markup: str, name: str) -> list[str]:
     """The chapter text of a saved page as lines: its heading first when the page has one."""
-    soup = BeautifulSoup(markup, "lxml")
+    soup = parse_markup(markup)
     heading = _page_heading(soup)
     _drop_page_chrome(soup)
     body = _chapter_body(soup)

@@ -9,6 +9,7 @@ from epubgen.errors import InputError
 from epubgen.headings import parse_heading
 from epubgen.model import Line, SourceChapter, SourceSet
 from epubgen.read.decode import Decoded, decode
+from epubgen.read.epub import read_epub_input
 from epubgen.read.html import html_to_lines
 
 CHAPTER_SUFFIXES = (".txt", ".html", ".htm", ".xhtml")
@@ -23,6 +24,8 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     """
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix.lower() == ".epub":
+        return read_epub_input(path)
     if path.is_file():
         return _read_single_file(path, encoding)
     files = chapter_files(path)

@@ -1,0 +1,142 @@
+"""Read an EPUB made by another tool as input: its chapters in spine order, its metadata, its cover.
+
+Each content document goes through the same HTML-to-lines conversion as saved pages; the
+navigation document, cover and title pages are left out, and the table of contents gives a
+chapter its title when the document has no heading line.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+from pathlib import Path
+
+import ebooklib
+from ebooklib import epub
+from lxml import etree
+
+from epubgen.errors import InputError
+from epubgen.model import Line, SourceChapter, SourceMetadata, SourceSet
+from epubgen.read.decode import decode
+from epubgen.read.html import block_lines, parse_markup
+
+_NOT_TEXT = ["script", "style", "nav", "noscript", "iframe", "object", "embed", "form", "svg"]
+
+
+def read_epub_input(path: Path) -> SourceSet:
+    book = _open(path)
+    metadata = _metadata(book)
+    titles = _toc_titles(book.toc)
+    front = {metadata.title.casefold(), *(name.casefold() for name in metadata.authors + metadata.translators)}
+    chapters = []
+    for item in _spine_documents(book):
+        lines = _document_lines(item, path.name)
+        if not lines or _is_front_matter(lines, front):
+            continue
+        chapters.append(
+            SourceChapter(
+                source=f"{path.name}:{item.get_name()}",
+                lines=tuple(Line(number, line) for number, line in enumerate(lines, 1)),
+                title_hint=titles.get(item.get_name(), ""),
+            )
+        )
+    if not chapters:
+        raise InputError(f"{path.name}: no chapter text in this EPUB")
+    return SourceSet(
+        chapters=tuple(chapters),
+        named_in_sequence=True,
+        newest_mtime=int(path.stat().st_mtime),
+        notices=(f"{path.name}: {len(chapters)} chapters read from the EPUB's spine",),
+        metadata=metadata,
+    )
+
+
+def _open(path: Path) -> epub.EpubBook:
+    try:
+        return epub.read_epub(str(path), {"ignore_ncx": True})
+    except (zipfile.BadZipFile, KeyError, etree.LxmlError, epub.EpubException, IndexError, AttributeError) as error:
+        raise InputError(f"{path.name}: not a readable EPUB ({type(error).__name__}: {error})") from None
+
+
+def _spine_documents(book: epub.EpubBook) -> list[epub.EpubHtml]:
+    documents = []
+    for idref, _linear in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is None or item.get_type() != ebooklib.ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
+            continue
+        if "nav" in getattr(item, "properties", []):
+            continue
+        documents.append(item)
+    return documents
+
+
+def _document_lines(item: epub.EpubHtml, epub_name: str) -> list[str]:
+    try:
+        text = decode(item.get_content(), f"{epub_name}:{item.get_name()}").text
+    except InputError:
+        return []
+    soup = parse_markup(text)
+    for element in soup.find_all(_NOT_TEXT):
+        element.decompose()
+    return block_lines(soup.body) if soup.body is not None else []
+
+
+def _is_front_matter(lines: list[str], front: set[str]) -> bool:
+    """A title page: nothing but the title, the names, and `by …`/`Translated by …` lines."""
+    return all(
+        line.casefold() in front or line.casefold().startswith(("by ", "translated by ", "written by ")) for line in lines
+    )
+
+
+def _toc_titles(toc: list) -> dict[str, str]:
+    """Document name -> its title in the table of contents (the first entry pointing into it)."""
+    titles: dict[str, str] = {}
+    for entry in toc:
+        if isinstance(entry, tuple):
+            section, children = entry
+            titles.update({k: v for k, v in _toc_titles([section, *children]).items() if k not in titles})
+        elif getattr(entry, "href", None):
+            titles.setdefault(posixpath.normpath(entry.href.split("#")[0]), entry.title or "")
+    return titles
+
+
+def _metadata(book: epub.EpubBook) -> SourceMetadata:
+    roles = {
+        attributes.get("refines", "").lstrip("#"): value
+        for value, attributes in book.get_metadata("OPF", "meta")
+        if attributes.get("property") == "role" and value
+    }
+
+    def values(name: str) -> tuple[str, ...]:
+        return tuple(value.strip() for value, _ in book.get_metadata("DC", name) if value and value.strip())
+
+    def people(name: str, role: str) -> tuple[str, ...]:
+        return tuple(
+            value.strip()
+            for value, attributes in book.get_metadata("DC", name)
+            if value and roles.get(attributes.get("id", ""), role) == role
+        )
+
+    return SourceMetadata(
+        title=next(iter(values("title")), ""),
+        authors=people("creator", "aut"),
+        translators=people("contributor", "trl") if roles else (),
+        language=next(iter(values("language")), ""),
+        description=next(iter(values("description")), ""),
+        publisher=next(iter(values("publisher")), ""),
+        subjects=values("subject"),
+        identifier=next(iter(values("identifier")), ""),
+        cover=_cover(book),
+    )
+
+
+def _cover(book: epub.EpubBook) -> bytes | None:
+    for item in book.get_items():
+        if item.get_type() == ebooklib.ITEM_COVER:
+            return item.get_content()
+    cover_ids = [attributes.get("content") for _, attributes in book.get_metadata("OPF", "cover")]
+    for cover_id in cover_ids:
+        item = book.get_item_with_id(cover_id)
+        if item is not None and item.get_type() == ebooklib.ITEM_IMAGE:
+            return item.get_content()
+    return None
