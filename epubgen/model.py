@@ -80,6 +80,9 @@ class Note:
 
     kind: str
     text: str
+    """The note's words; a note of several paragraphs has one line per paragraph."""
+    mode: str = "footnote"
+    """How the book shows it: footnote, endnote or inline (book.toml's mode for its kind)."""
 
 
 @dataclass(frozen=True)

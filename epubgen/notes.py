@@ -1,15 +1,613 @@
-"""Stage 3: take translator, editor and author notes out of the running text."""
+"""Stage 3: take translator, editor, proofreader and author notes out of the running text.
+
+A chapter's notes take three forms, all looked for in its body (the lines after its heading):
+
+- labelled notes in brackets, anywhere in a sentence: `(TL: …)`, `[T/N: …]`, `（A/N: …）`, with
+  brackets nested inside and over several lines;
+- numbered markers in the text, `[1]`, `(1)`, `¹` or `*`, whose entries start with the same marker
+  in a notes block at the end of the chapter (`TL Notes:`, `Translator's Notes:`, `Notes:`, `T/N:`);
+- whole paragraphs: `Author's Note: …` or `A/N: …` at the start or the end of the chapter, and note
+  sections at its end (`Translator's Thoughts`, then the translator's paragraphs).
+
+Each note gets the mode book.toml gives its kind, and a NoteRef where it stood; a dropped note leaves
+nothing. Every note found is also returned as a Removal (rule `note:<kind>:<mode>`): the audit says
+what left the running text and where it went.
+
+Every pass is linear in the length of the chapter: brackets are paired by one scan with a stack,
+and the label patterns only ever match at a known position, over a bounded number of characters.
+"""
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
 from epubgen.config import NotesConfig
-from epubgen.model import NotedChapter, Removal, SourceChapter, TextLine
+from epubgen.headings import parse_heading
+from epubgen.marks import strip_marks
+from epubgen.model import Line, Note, NotedChapter, NoteRef, Removal, SourceChapter, Span, TextLine
+from epubgen.structure import HEADING_SEARCH_LINES, is_scene_break
+
+NOTE_LABELS = {
+    "TL": "TL", "T/L": "TL", "TN": "TL", "T/N": "TL", "Translator": "TL", "Translation": "TL",
+    "ED": "ED", "E/N": "ED", "Editor": "ED",
+    "PR": "PR", "P/R": "PR", "Proofreader": "PR",
+    "AN": "AN", "A/N": "AN", "Author": "AN",
+}  # fmt: skip
+"""The built-in labels and the kind of note each stands for, matched in any case. A label may be
+followed by `'s` or `s` and by `note`, `notes` or `thoughts`: `Translator's Thoughts`, `TL Notes`."""
+
+SELF_NAMED_LABELS = frozenset({"tn", "t/n", "e/n", "an", "a/n"})
+"""Labels that say "note" by themselves. Outside brackets, a line opening with `TL:` or `Editor:` is
+more often a credit than a note, so only these, the user's labels and labels followed by `note` or
+`thoughts` start a paragraph note or head a note section."""
+
+GENERIC_HEADINGS = ("Notes", "Footnotes")
+"""Headings of a notes block that name no kind: its entries are translator notes, and it counts
+only when its first entry's marker stands in the text before it."""
+
+MAX_NOTE_LINES = 12
+"""A bracketed note that does not close within this many lines is an unclosed bracket, not a note."""
+
+_GENERIC = "generic"
+_SHAPES = {"(": "round", "（": "round", ")": "round", "）": "round",
+           "[": "square", "［": "square", "【": "square", "]": "square", "］": "square", "】": "square"}  # fmt: skip
+_OPENERS = "(（[［【"
+_BRACKET = re.compile("[" + re.escape("".join(_SHAPES)) + "]")
+_SPACE = r"[ \t\u3000]"
+_MARKER = r"\[\d{1,3}\]|\(\d{1,3}\)|[⁰¹²³⁴⁵⁶⁷⁸⁹]+|\*+"
+_TEXT_MARKER = re.compile(_MARKER)
+_ENTRY = re.compile(rf"{_SPACE}*(?P<marker>{_MARKER}){_SPACE}*[:.\-–—]?{_SPACE}*(?=\S)")
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """The note labels (built-in and the user's), compiled once per set of user labels."""
+
+    kinds: dict[str, str]
+    self_named: frozenset[str]
+    in_brackets: re.Pattern[str]
+    paragraph: re.Pattern[str]
+    heading: re.Pattern[str]
+
+    def bracket_label(self, text: str, start: int, end: int) -> tuple[str, int] | None:
+        """The kind of a note whose label opens text[start:end], and where its words begin."""
+        match = self.in_brackets.match(text, start, end)
+        return (self._kind(match), match.end()) if match else None
+
+    def paragraph_note(self, text: str) -> tuple[str, str] | None:
+        """`Author's Note: words`, or a whole line in brackets like `(TL: words)`: its kind and words.
+
+        Emphasis marks are ignored (`**A/N:** words` from an HTML page is a note too) and left out of the words.
+        """
+        text = strip_marks(text).strip()
+        if text[:1] in _OPENERS and bracket_pairs(text).get(0) == len(text) - 1:
+            match = self.in_brackets.match(text, 1, len(text) - 1)
+            words = text[match.end() : -1] if match else ""
+        else:
+            match = self.paragraph.match(text)
+            words = text[match.end() :] if match and self._names_a_note(match) else ""
+        return (self._kind(match), words.strip()) if words.strip() else None
+
+    def heading_kind(self, text: str) -> str | None:
+        """The kind of note a section heading like `Translator's Thoughts` or `TL Notes:` announces."""
+        match = self.heading.fullmatch(strip_marks(text).strip())
+        if match is None:
+            return None
+        if match["generic"]:
+            return _GENERIC
+        return self._kind(match) if self._names_a_note(match) else None
+
+    def _kind(self, match: re.Match[str]) -> str:
+        return self.kinds[_label_key(match["who"])]
+
+    def _names_a_note(self, match: re.Match[str]) -> bool:
+        return bool(match["noun"]) or _label_key(match["who"]) in self.self_named
+
+
+@lru_cache(maxsize=16)
+def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
+    labels = {**NOTE_LABELS, **dict(user_labels)}
+    words = "|".join(re.escape(word).replace("'", "['’]") for word in sorted(labels, key=len, reverse=True))
+    label = rf"(?P<who>{words})(?:['’]?s?(?:{_SPACE}+(?P<noun>notes?|thoughts))?)"
+    generic = "|".join(GENERIC_HEADINGS)
+    return _Labels(
+        kinds={_label_key(word): kind for word, kind in labels.items()},
+        self_named=SELF_NAMED_LABELS | {_label_key(word) for word, _ in user_labels},
+        in_brackets=re.compile(rf"{_SPACE}*{label}{_SPACE}*[:：]", re.IGNORECASE),
+        paragraph=re.compile(rf"{label}{_SPACE}*[:：]", re.IGNORECASE),
+        heading=re.compile(rf"(?:{label}|(?P<generic>{generic})){_SPACE}*[:：]?", re.IGNORECASE),
+    )
+
+
+def _label_key(word: str) -> str:
+    return word.casefold().replace("’", "'")
+
+
+def bracket_pairs(text: str) -> dict[int, int]:
+    """Map the offset of each opening bracket to that of its closing one, in one pass.
+
+    Round and square brackets, ASCII or full-width, pair by shape: `（` closes with `)` too. A
+    closing bracket of a shape that is not open is ignored; one that closes a bracket further
+    down the stack leaves the brackets opened inside it unclosed.
+
+    >>> bracket_pairs("(a [b] (c) d)")
+    {3: 5, 7: 9, 0: 12}
+    >>> bracket_pairs("a) (b [c) d]")
+    {3: 8}
+    """
+    pairs: dict[int, int] = {}
+    stack: list[tuple[int, str]] = []
+    open_shapes: dict[str, int] = defaultdict(int)
+    for match in _BRACKET.finditer(text):
+        offset, char = match.start(), match.group()
+        shape = _SHAPES[char]
+        if char in _OPENERS:
+            stack.append((offset, shape))
+            open_shapes[shape] += 1
+        elif open_shapes[shape]:
+            while True:
+                start, open_shape = stack.pop()
+                open_shapes[open_shape] -= 1
+                if open_shape == shape:
+                    pairs[start] = offset
+                    break
+    return pairs
 
 
 def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedChapter, tuple[Removal, ...]]:
-    """Split the chapter's notes from its text; notes that are dropped are returned as removals.
+    """Split the chapter's notes from its text; every note found is also returned as a removal."""
+    labels = _labels(config.labels)
+    body_start = _body_start(chapter.lines, chapter.title_hint)
+    head, body = chapter.lines[:body_start], chapter.lines[body_start:]
+    story_start = _leading_notes_end(body, labels)
+    leading, rest = body[:story_start], body[story_start:]
+    protected = [_is_protected(line.text) for line in rest]
+    markers = [[] if skip else _markers_in(line.text) for line, skip in zip(rest, protected)]
+    roles = _roles(rest, labels, markers)
+    story_end = _closing_notes_start(roles)
+    notes = _Collector(chapter.source, config)
 
-    No note forms are recognised yet: every line is running text.
+    opening = _opening_notes(leading, labels, notes)
+    closing, linked = _closing_notes(roles[story_end:], markers[:story_end], notes)
+    story = _story_lines(rest[:story_end], protected[:story_end], markers[:story_end], linked, labels, notes)
+    text_lines = [TextLine(line.number, (line.text,)) for line in head] + _anchored([*opening, *story, *closing], notes)
+    lines, ordered = _renumbered(text_lines, notes.notes)
+    removals = tuple(sorted(notes.removals, key=lambda removal: removal.line))
+    return NotedChapter(chapter.source, lines, ordered, chapter.title_hint), removals
+
+
+@dataclass
+class _Found:
+    """A note as found in the source, before its kind's mode is applied."""
+
+    kind: str
+    line: int
+    source: str
+    """The note as written (label, brackets, section heading), for the audit."""
+    paragraphs: list[str]
+    marker: str = ""
+    """For an entry of a notes block: the marker it starts with (`[1]`), to be found in the text."""
+
+
+@dataclass
+class _Collector:
+    """Gathers a chapter's notes, each in its kind's mode, and the audit record of each."""
+
+    source: str
+    config: NotesConfig
+    notes: list[Note] = field(default_factory=list)
+    removals: list[Removal] = field(default_factory=list)
+
+    def add(self, found: _Found) -> NoteRef | None:
+        """Record the note; return the reference that takes its place, or None when it is dropped."""
+        mode = self.config.mode_for(found.kind)
+        self.removals.append(Removal(self.source, found.line, found.source, f"note:{found.kind}:{mode}", stage="notes"))
+        if mode == "drop":
+            return None
+        self.notes.append(Note(found.kind, "\n".join(found.paragraphs), mode))
+        return NoteRef(len(self.notes) - 1)
+
+    def mode(self, ref: NoteRef | None) -> str:
+        return "drop" if ref is None else self.notes[ref.index].mode
+
+
+def _is_protected(text: str) -> bool:
+    """A line the structure stage may turn into a heading or a scene break: no note is cut from it or hung on it."""
+    plain = strip_marks(text)
+    return is_scene_break(plain) or parse_heading(plain) is not None
+
+
+def _is_story(text: str) -> bool:
+    return bool(text.strip()) and not _is_protected(text)
+
+
+def _body_start(lines: Sequence[Line], title_hint: str) -> int:
+    """The index of the first line after the chapter's heading (and after the page's repeat of it).
+
+    The heading is looked for as the structure stage looks for it: among the first few non-blank
+    lines, or else the first line if it is the title the source gave. Those lines (a novel's title
+    above the heading among them) are left exactly as they are, for the structure stage to read.
     """
-    lines = tuple(TextLine(line.number, (line.text,)) for line in chapter.lines)
-    return NotedChapter(source=chapter.source, lines=lines), ()
+    non_blank = [index for index, line in enumerate(lines) if line.text.strip()]
+    end = None
+    for count, index in enumerate(non_blank):
+        if parse_heading(strip_marks(lines[index].text)) is not None:
+            end = index
+        elif end is not None or count >= HEADING_SEARCH_LINES:
+            break
+    if end is None and non_blank and strip_marks(lines[non_blank[0]].text).strip() == title_hint.strip():
+        end = non_blank[0]
+    return 0 if end is None else end + 1
+
+
+def _leading_notes_end(body: Sequence[Line], labels: _Labels) -> int:
+    """The index of the first line of story: the chapter's opening note paragraphs come before it."""
+    for index, line in enumerate(body):
+        if line.text.strip() and labels.paragraph_note(line.text) is None:
+            return index
+    return len(body)
+
+
+def _opening_notes(lines: Sequence[Line], labels: _Labels, notes: _Collector) -> list[TextLine]:
+    """The chapter's opening note paragraphs, each as a line holding its reference; blank lines stay."""
+    result = []
+    for line in lines:
+        note = labels.paragraph_note(line.text)
+        if note is None:
+            result.append(TextLine(line.number, (line.text,)))
+            continue
+        ref = notes.add(_Found(note[0], line.number, line.text, [note[1]]))
+        if ref is not None:
+            result.append(TextLine(line.number, (ref,)))
+    return result
+
+
+# Markers: `[1]` in the text, its entry in the notes block at the end.
+
+Marker = tuple[int, int, str]
+"""Where a marker stands in its line (start, end) and the marker as written."""
+
+
+def _markers_in(text: str) -> list[Marker]:
+    """The note markers in a line: `[1]`, `(1)`, `¹`, and `*` where it does not close emphasis.
+
+    An asterisk run that starts a word (`*sigh*`) opens emphasis and the next run closes it; a
+    run right after a word, with no emphasis open, is a marker.
+    """
+    found: list[Marker] = []
+    open_emphasis = 0
+    for match in _TEXT_MARKER.finditer(text):
+        start, end, marker = match.start(), match.end(), match.group()
+        before, after = text[start - 1 : start], text[end : end + 1]
+        if marker[0] != "*":
+            found.append((start, end, marker))
+        elif after.isalnum() and not before.isalnum():
+            open_emphasis += 1
+        elif open_emphasis:
+            open_emphasis -= 1
+        elif before and not before.isspace():
+            found.append((start, end, marker))
+    return found
+
+
+# The notes that close a chapter.
+
+
+@dataclass(frozen=True)
+class _Role:
+    """What a line after the first line of story is, as far as the closing notes are concerned."""
+
+    name: str
+    """heading (of a note section), note (a note paragraph), entry (of a notes block), text or blank."""
+    line: Line
+    kind: str = ""
+    words: str = ""
+    marker: str = ""
+
+
+def _roles(lines: Sequence[Line], labels: _Labels, markers: list[list[Marker]]) -> list[_Role]:
+    """The role of each line from the first line of story on (that one is story whatever it says)."""
+    seen: set[str] = set()
+    roles = []
+    for index, line in enumerate(lines):
+        roles.append(_role(lines, index, labels, seen) if index else _Role("text", line))
+        seen.update(marker for _, _, marker in markers[index])
+    return roles
+
+
+def _role(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str]) -> _Role:
+    line = lines[index]
+    text = strip_marks(line.text).strip()
+    if not text:
+        return _Role("blank", line)
+    heading = _section_kind(lines, index, labels, seen)
+    if heading is not None:
+        return _Role("heading", line, heading)
+    note = labels.paragraph_note(text)
+    if note is not None:
+        return _Role("note", line, note[0], note[1])
+    entry = _ENTRY.match(text)
+    if entry is not None:
+        return _Role("entry", line, words=text[entry.end() :], marker=entry["marker"])
+    return _Role("text", line, words=text)
+
+
+def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str]) -> str | None:
+    """The kind of note section a heading line opens: it needs a line below it, and a generic
+    `Notes:` heading needs an entry below it whose marker stands in the text above it."""
+    kind = labels.heading_kind(lines[index].text)
+    if kind is None:
+        return None
+    below = next((lines[after].text for after in range(index + 1, len(lines)) if lines[after].text.strip()), None)
+    if below is None:
+        return None
+    if kind != _GENERIC:
+        return kind
+    entry = _ENTRY.match(below)
+    return "TL" if entry is not None and entry["marker"] in seen else None
+
+
+def _closing_notes_start(roles: list[_Role]) -> int:
+    """The index of the line where the notes that close the chapter begin (len(roles) if none do).
+
+    They are the note paragraphs after the story, and a note section (a heading such as
+    `TL Notes:`) with every line below it: once a section opens, the rest of the chapter is notes.
+    """
+    start, in_section = None, False
+    for index, role in enumerate(roles):
+        if role.name == "heading":
+            start, in_section = index if start is None else start, True
+        elif role.name == "note":
+            start = index if start is None else start
+        elif role.name != "blank" and not in_section:
+            start = None
+    return len(roles) if start is None else start
+
+
+def _closing_found(roles: Sequence[_Role]) -> list[_Found]:
+    """Group the closing lines into notes: each note paragraph and each entry is one, and the lines
+    below a section heading or an entry, up to the next of them, belong to it. A section heading
+    is recorded with the first note below it."""
+    found: list[_Found] = []
+    current: _Found | None = None
+    kind, headings = "TL", []
+    for role in roles:
+        if role.name == "heading":
+            kind, current = role.kind, None
+            headings.append(role.line)
+        elif role.name == "text" and current is not None:
+            current.source += "\n" + role.line.text
+            current.paragraphs.append(role.words)
+        elif role.name != "blank":
+            written = [*headings, role.line]
+            note_kind = role.kind if role.name == "note" else kind
+            current = _Found(note_kind, written[0].number, "\n".join(line.text for line in written), [role.words], role.marker)
+            headings = []
+            found.append(current)
+    return found
+
+
+def _closing_notes(
+    roles: Sequence[_Role], story_markers: list[list[Marker]], notes: _Collector
+) -> tuple[list[TextLine], dict[str, NoteRef | None]]:
+    """The closing notes: the lines holding the references of those that stay where they were written,
+    and the markers whose occurrences in the story become the references of the entries they start.
+
+    An inline entry stays in the notes block and its marker in the text, so it keeps its marker.
+    """
+    in_story = {marker for markers in story_markers for _, _, marker in markers}
+    lines: list[TextLine] = []
+    linked: dict[str, NoteRef | None] = {}
+    for found in _closing_found(roles):
+        if found.marker in in_story and notes.config.mode_for(found.kind) == "inline":
+            found.paragraphs[0] = f"{found.marker} {found.paragraphs[0]}"
+        ref = notes.add(found)
+        if found.marker in in_story and found.marker not in linked and notes.mode(ref) != "inline":
+            linked[found.marker] = ref
+        elif ref is not None:
+            lines.append(TextLine(found.line, (ref,)))
+    return lines, linked
+
+
+# The story: bracketed notes and markers cut out of it.
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """A stretch of the story's text taken out, and the reference put in its place (None: nothing)."""
+
+    start: int
+    end: int
+    ref: NoteRef | None
+
+
+def _story_lines(
+    story: Sequence[Line],
+    protected: list[bool],
+    markers: list[list[Marker]],
+    linked: dict[str, NoteRef | None],
+    labels: _Labels,
+    notes: _Collector,
+) -> list[TextLine]:
+    """The story's lines with its bracketed notes and its linked markers replaced by references."""
+    if not story:
+        return []
+    text = "\n".join(line.text for line in story)
+    starts = [0]
+    for line in story[:-1]:
+        starts.append(starts[-1] + len(line.text) + 1)
+    marker_cuts = [
+        _Cut(starts[index] + start, starts[index] + end, linked[marker])
+        for index, line_markers in enumerate(markers)
+        for start, end, marker in line_markers
+        if marker in linked
+    ]
+    bracket_cuts = _bracket_cuts(text, starts, story, protected, labels, notes)
+    cuts = _without_overlaps([*bracket_cuts, *marker_cuts])
+    pieces: dict[int, list[str | _Cut]] = defaultdict(list)
+    for index, piece in _pieces(text, cuts):
+        pieces[index].append(piece)
+    return [TextLine(story[index].number, _tidy(line_pieces, notes)) for index, line_pieces in pieces.items()]
+
+
+def _bracket_cuts(
+    text: str, starts: list[int], story: Sequence[Line], protected: list[bool], labels: _Labels, notes: _Collector
+) -> Iterator[_Cut]:
+    """The labelled notes in brackets, outermost first: a note inside a note is part of it."""
+    pairs = bracket_pairs(text)
+    covered = 0
+    for start in sorted(pairs):
+        end = pairs[start]
+        if start < covered:
+            continue
+        found = _bracket_note(text, start, end, starts, story, protected, labels)
+        if found is not None:
+            covered = end + 1
+            yield _Cut(start, end + 1, notes.add(found))
+
+
+def _bracket_note(
+    text: str, start: int, end: int, starts: list[int], story: Sequence[Line], protected: list[bool], labels: _Labels
+) -> _Found | None:
+    """The note a bracket pair holds: a label right after the opening bracket, words after the label."""
+    first_line, last_line = bisect_right(starts, start) - 1, bisect_right(starts, end) - 1
+    if last_line - first_line >= MAX_NOTE_LINES or protected[first_line]:
+        return None
+    label = labels.bracket_label(text, start + 1, end)
+    if label is None:
+        return None
+    paragraphs = [part.strip() for part in text[label[1] : end].split("\n") if part.strip()]
+    if not paragraphs:
+        return None
+    return _Found(label[0], story[first_line].number, text[start : end + 1], paragraphs)
+
+
+def _without_overlaps(cuts: list[_Cut]) -> list[_Cut]:
+    """The cuts in text order; a marker inside a bracketed note goes with the note."""
+    result: list[_Cut] = []
+    for cut in sorted(cuts, key=lambda cut: cut.start):
+        if not result or cut.start >= result[-1].end:
+            result.append(cut)
+    return result
+
+
+def _pieces(text: str, cuts: list[_Cut]) -> Iterator[tuple[int, str | _Cut]]:
+    """The text between the cuts and the cuts themselves, each with the index of its line.
+
+    A line wholly inside a cut has no piece, so it leaves no line behind.
+    """
+    line, position = 0, 0
+    for cut in cuts:
+        yield from _text_pieces(text, position, cut.start, line)
+        line += text.count("\n", position, cut.start)
+        yield line, cut
+        line += text.count("\n", cut.start, cut.end)
+        position = cut.end
+    yield from _text_pieces(text, position, len(text), line)
+
+
+def _text_pieces(text: str, start: int, end: int, line: int) -> Iterator[tuple[int, str]]:
+    for offset, part in enumerate(text[start:end].split("\n")):
+        yield line + offset, part
+
+
+def _tidy(pieces: list[str | _Cut], notes: _Collector) -> tuple[Span, ...]:
+    """Join a line's pieces into spans, minding the spaces where notes were cut out.
+
+    A reference sits right after the word before it (`bowed¹ and`); a dropped note takes one of
+    the spaces around it with it; an inline note keeps the spaces it had. Two English words a
+    note sat between with no space (`qi（TL：…）flowed`) keep a space between them.
+    """
+    spans: list[Span] = []
+    for index, piece in enumerate(pieces):
+        if isinstance(piece, str):
+            _append_text(spans, piece)
+            continue
+        following = pieces[index + 1] if index + 1 < len(pieces) else ""
+        after = following if isinstance(following, str) else ""
+        mode = notes.mode(piece.ref)
+        if spans and isinstance(spans[-1], str) and mode != "inline" and (mode != "drop" or not after[:1].isalnum()):
+            spans[-1] = spans[-1].rstrip()
+        before = spans[-1] if spans and isinstance(spans[-1], str) else ""
+        if piece.ref is not None:
+            spans.append(piece.ref)
+        if mode != "inline" and _is_latin_word_character(before[-1:]) and _is_latin_word_character(after[:1]):
+            _append_text(spans, " ")
+    return tuple(span for span in spans if span != "")
+
+
+def _is_latin_word_character(character: str) -> bool:
+    return character.isascii() and character.isalnum()
+
+
+def _append_text(spans: list[Span], text: str) -> None:
+    if spans and isinstance(spans[-1], str):
+        spans[-1] += text
+    else:
+        spans.append(text)
+
+
+# References: where they end up, and in what order the notes are numbered.
+
+
+def _anchored(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
+    """Hang the references that stand on no story text on a paragraph of story.
+
+    A footnote or endnote reference needs words to sit after: a note that had a paragraph of
+    its own (or a line the structure stage turns into a heading or a scene break) puts its
+    reference at the end of the story paragraph before it, or of the first one when it came
+    before any story. Inline notes stay where they were written, as paragraphs of their own.
+    """
+    result: list[tuple[int, list[Span]]] = []
+    waiting: list[NoteRef] = []
+    last_story: list[Span] | None = None
+    for line in lines:
+        refs = [span for span in line.spans if isinstance(span, NoteRef)]
+        if _is_story(line.text):
+            last_story = list(line.spans)
+            result.append((line.number, last_story))
+            _hang(last_story, waiting)
+            waiting = []
+            continue
+        if not refs:
+            result.append((line.number, list(line.spans)))
+            continue
+        loose = [ref for ref in refs if notes.mode(ref) != "inline"]
+        if last_story is None:
+            waiting += loose
+        else:
+            _hang(last_story, loose)
+        if line.text.strip():
+            result.append((line.number, [line.text]))
+        staying = [ref for ref in refs if notes.mode(ref) == "inline"]
+        if staying:
+            result.append((line.number, staying))
+    if waiting:
+        result.append((lines[-1].number, waiting))
+    return [TextLine(number, tuple(spans)) for number, spans in result]
+
+
+def _hang(spans: list[Span], refs: list[NoteRef]) -> None:
+    """Put references at the end of a line of story, right after its last word."""
+    if refs and isinstance(spans[-1], str):
+        spans[-1] = spans[-1].rstrip()
+    spans.extend(refs)
+
+
+def _renumbered(lines: list[TextLine], notes: list[Note]) -> tuple[tuple[TextLine, ...], tuple[Note, ...]]:
+    """Order the notes as the reader meets their references, so that footnote numbers ascend."""
+    order: dict[int, int] = {}
+    for line in lines:
+        for span in line.spans:
+            if isinstance(span, NoteRef):
+                order.setdefault(span.index, len(order))
+    renumbered = tuple(
+        TextLine(line.number, tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in line.spans))
+        for line in lines
+    )
+    return renumbered, tuple(notes[index] for index in order)

@@ -29,7 +29,15 @@ from ebooklib import epub
 
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Metadata
-from epubgen.package.xhtml import chapter_document, title_page_document
+from epubgen.package.xhtml import (
+    ENDNOTES_FILE,
+    ENDNOTES_TITLE,
+    chapter_document,
+    chapter_file,
+    endnotes_document,
+    has_endnotes,
+    title_page_document,
+)
 
 STYLESHEET = "styles/default.css"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -91,24 +99,33 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
     title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, f"../{STYLESHEET}"))
     chapters = [
         _PrebuiltDocument(
-            f"chapter-{index:04d}",
-            f"text/chapter-{index:04d}.xhtml",
+            f"chapter-{number:04d}",
+            f"text/{chapter_file(number)}",
             chapter.heading.label,
-            chapter_document(chapter, metadata.language, f"../{STYLESHEET}"),
+            chapter_document(chapter, number, metadata.language, f"../{STYLESHEET}"),
         )
-        for index, chapter in enumerate(book.chapters, 1)
+        for number, chapter in enumerate(book.chapters, 1)
     ]
+    documents = chapters + _endnotes(book)
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
-    for item in (title_page, nav, *chapters):
+    for item in (title_page, nav, *documents):
         ebook.add_item(item)
     ebook.add_item(epub.EpubNcx())
-    ebook.toc = chapters
-    ebook.spine = [title_page, nav, *chapters]
+    ebook.toc = documents
+    ebook.spine = [title_page, nav, *documents]
     ebook.guide = [{"type": "toc", "href": nav.file_name, "title": "Contents"}]
     if chapters:
         ebook.guide.append({"type": "text", "href": chapters[0].file_name, "title": "Start"})
     return ebook
+
+
+def _endnotes(book: Book) -> list[_PrebuiltDocument]:
+    """The Notes document after the last chapter, when some notes are endnotes: in the spine and the TOC."""
+    if not has_endnotes(book.chapters):
+        return []
+    content = endnotes_document(book.chapters, book.metadata.language, f"../{STYLESHEET}")
+    return [_PrebuiltDocument("endnotes", f"text/{ENDNOTES_FILE}", ENDNOTES_TITLE, content)]
 
 
 def _add_people(ebook: epub.EpubBook, metadata: Metadata) -> None:
