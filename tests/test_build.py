@@ -65,7 +65,7 @@ def test_the_ncx_lists_the_same_chapters_as_the_nav(built: OpenedEpub) -> None:
 
 def test_text_is_escaped_and_reaches_the_reader_as_written(built: OpenedEpub) -> None:
     assert built.paragraphs(0) == ["She signed with AT&T <3 and wrote a < b > c.", "After the break."]
-    assert built.paragraphs(1) == ["The gate was \"open\" & 'waiting'."]
+    assert built.paragraphs(1) == ["The gate was \u201copen\u201d & \u2018waiting\u2019."]
     raw = built.files["EPUB/text/chapter-0001.xhtml"].decode()
     assert "AT&amp;T &lt;3" in raw
 

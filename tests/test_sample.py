@@ -23,12 +23,12 @@ def test_the_readme_build_command_builds_the_sample_into_output(tmp_path: Path) 
     assert book.metadata("dc:contributor") == ["Mo Lin"]
     assert book.nav_labels() == [
         "Chapter 1: The Unlit Tower",
-        "Chapter 2: The Keeper's Ledger",
+        "Chapter 2: The Keeper\u2019s Ledger",
         "Chapter 3: The Salt Road",
-        "Chapter 4: The Ferryman's Price",
+        "Chapter 4: The Ferryman\u2019s Price",
         "Chapter 5: The Bell",
         "Chapter 6: What the Fog Keeps",
-        "Chapter 7: The Keeper's Bargain",
+        "Chapter 7: The Keeper\u2019s Bargain",
         "Chapter 8: The Lantern Relit",
     ]
     assert_valid(book.path)
@@ -53,11 +53,11 @@ SAMPLE_JUNK = [
     "Patreon",
 ]
 SAMPLE_STORY = [
-    '"Next chapter of my life begins now," she said.',
+    "\u201cNext chapter of my life begins now,\u201d she said.",
     "Advertisement boards lined the market street.",
-    '"Table of contents?" she asked.',
+    "\u201cTable of contents?\u201d she asked.",
     "<- Ferry",
-    '"No."',
+    "\u201cNo.\u201d",
     "Hale & Daughters",
     "Above them, on Tern Point, the lantern burned.",
 ]
@@ -74,3 +74,15 @@ def test_the_sample_loses_its_junk_and_keeps_every_story_line(tmp_path: Path) ->
     assert paragraphs.count("Ding.") == 6
     assert "The Lantern Keeper" not in paragraphs
     assert "Next Chapter" not in paragraphs
+
+
+def test_the_samples_translator_note_becomes_a_footnote(tmp_path: Path) -> None:
+    from conftest import NS
+    from epubgen import BookConfig, build
+
+    book = OpenedEpub(build(SAMPLE, BookConfig(), tmp_path / "book.epub").path)
+    chapter = book.chapter(1)
+    assert not any("(TL:" in p for p in book.paragraphs(1))
+    asides = chapter.findall(".//x:aside[@epub:type='footnote']", NS)
+    assert len(asides) == 1
+    assert "\u201cshifu\u201d means master and teacher at once" in "".join(asides[0].itertext())
