@@ -16,5 +16,10 @@ _NO_MARKS = str.maketrans("", "", MARKS)
 
 
 def strip_marks(text: str) -> str:
-    """The text without emphasis marks."""
-    return text.translate(_NO_MARKS)
+    """The text without emphasis marks.
+
+    Most lines hold none, and str.translate is slow on non-ASCII text: look before translating.
+    """
+    if EM_OPEN in text or EM_CLOSE in text or STRONG_OPEN in text or STRONG_CLOSE in text:
+        return text.translate(_NO_MARKS)
+    return text

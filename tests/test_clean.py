@@ -48,6 +48,14 @@ def test_every_builtin_rule_removes_its_examples_and_nothing_else(rule_id: str, 
     assert rules[0] == rule_id
 
 
+def test_every_builtin_rule_has_hints_its_examples_hold() -> None:
+    """A rule is only tried on lines holding one of its hints: a hint its examples lack would hide it."""
+    for group in RULE_GROUPS:
+        for rule in builtin_rules(group):
+            assert rule.hints, rule.id
+            assert all(rule.may_match(example.lower()) for example in rule.examples), rule.id
+
+
 @pytest.mark.parametrize("example", site_examples())
 def test_disguised_watermarks_are_removed_however_they_are_written(example: str) -> None:
     kept, rules = clean_one(f"{STORY_BEFORE}\n{example}\n{STORY_AFTER}")

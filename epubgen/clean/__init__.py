@@ -66,6 +66,7 @@ def _apply_rules(
 ) -> list[Line]:
     kept: list[Line] = []
     cut_by: str | None = None
+    watermarks = cleaner.watermarks and watermark.may_hold_watermarks("\n".join(line.text for line in chapter.lines))
     for line in chapter.lines:
         if not line.text.strip() or cleaner.kept(line.text):
             kept.append(line)
@@ -81,13 +82,13 @@ def _apply_rules(
         if rule is not None:
             removals.append(Removal(chapter.source, line.number, plain.strip(), rule))
             continue
-        remaining = _remove_fragments(chapter.source, line, cleaner, removals)
+        remaining = _remove_fragments(chapter.source, line, cleaner, watermarks, removals)
         if remaining is not None:
             kept.append(remaining)
     return kept
 
 
-def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, removals: list[Removal]) -> Line | None:
+def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, watermarks: bool, removals: list[Removal]) -> Line | None:
     """The line without its junk fragments, or None when nothing but junk was in it.
 
     Fragments are found in the text without emphasis marks; a line that loses a fragment
@@ -95,7 +96,7 @@ def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, removals: 
     """
     plain = strip_marks(line.text)
     spans = cleaner.rules.fragments(plain)
-    if cleaner.watermarks:
+    if watermarks:
         spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(plain)]
     if not spans:
         return line
@@ -134,9 +135,9 @@ def _drop_repeated(
     """The chapter's lines (blank ones included) without the repeated edge junk."""
     text_lines = _text_lines(lines)
     junk = {
-        line.number
-        for position, line in enumerate(text_lines)
-        if repeated.is_repeated_junk(text_lines, position, detected) and not cleaner.kept(line.text)
+        text_lines[position].number
+        for position in repeated.repeated_junk(text_lines, detected)
+        if not cleaner.kept(text_lines[position].text)
     }
     removals.extend(Removal(source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in text_lines if line.number in junk)
     return tuple(line for line in lines if line.number not in junk)

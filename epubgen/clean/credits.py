@@ -34,9 +34,9 @@ def parse_credits(text: str) -> list[tuple[str, str]] | None:
     """[(relator code, name), ...] when the whole line is credits, else None."""
     roles, marker, _ = _credits_data()
     line = text.strip()
-    markers = list(marker.finditer(line))
-    if not markers or markers[0].start() != 0:
+    if marker.match(line) is None:
         return None
+    markers = list(marker.finditer(line))
     credits = []
     for here, following in zip(markers, markers[1:] + [None]):
         role = roles[(here["by"] or here["colon"]).lower()]

@@ -58,13 +58,14 @@ def find_repeated(chapters: list[list[Line]], config: CleanConfig) -> Repeated:
     first_seen: dict[str, str] = {}
     for lines in chapters:
         seen: set[str] = set()
+        top = _top_edge(lines)
         for position, line in enumerate(lines):
             if not _candidate(line.text):
                 continue
             key = line_key(line.text)
             first_seen.setdefault(key, line.text.strip())
             everywhere[key] += 1
-            at_edge[key] += _at_edge(lines, position)
+            at_edge[key] += position < top or position >= len(lines) - BOTTOM_LINES
             if position == 0:
                 openers[key] += 1
             seen.add(key)
@@ -77,19 +78,25 @@ def find_repeated(chapters: list[list[Line]], config: CleanConfig) -> Repeated:
     return Repeated(keys, title)
 
 
-def is_repeated_junk(lines: list[Line], position: int, repeated: Repeated) -> bool:
-    """Only the occurrences at a chapter's edge go: the same words mid-chapter may be story."""
-    line = lines[position]
-    return _at_edge(lines, position) and _candidate(line.text) and line_key(line.text) in repeated.keys
+def repeated_junk(lines: list[Line], repeated: Repeated) -> set[int]:
+    """The positions of a chapter's lines to remove: only those at its edges, since the same
+    words mid-chapter may be story."""
+    if not repeated.keys:
+        return set()
+    top = _top_edge(lines)
+    return {
+        position
+        for position, line in enumerate(lines)
+        if (position < top or position >= len(lines) - BOTTOM_LINES) and _candidate(line.text) and line_key(line.text) in repeated.keys
+    }
 
 
-def _at_edge(lines: list[Line], position: int) -> bool:
-    """In the first lines above the chapter's heading, or in its last lines.
+def _top_edge(lines: list[Line]) -> int:
+    """Where a chapter's top edge ends: at its heading, or after TOP_LINES lines.
 
     Lines just below a heading (`Day 47`, a date) open the story, so the top edge ends at the heading.
     """
-    top = next((index for index, line in enumerate(lines[:TOP_LINES]) if parse_heading(strip_marks(line.text))), TOP_LINES)
-    return position < top or position >= len(lines) - BOTTOM_LINES
+    return next((index for index, line in enumerate(lines[:TOP_LINES]) if parse_heading(strip_marks(line.text))), TOP_LINES)
 
 
 def _candidate(text: str) -> bool:

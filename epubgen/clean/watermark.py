@@ -67,6 +67,13 @@ def site_examples() -> tuple[str, ...]:
     return tuple(data["examples"])
 
 
+def may_hold_watermarks(text: str) -> bool:
+    """Whether any site name is in the text's skeleton: one quick look at a whole chapter spares
+    the line-by-line search in the (common) chapters that hold none."""
+    pattern, _ = _sites()
+    return pattern.search(_quick_skeleton(text)) is not None
+
+
 def find_watermarks(text: str) -> list[Watermark]:
     """The spans of text that are watermarks, with the words that belong to them."""
     pattern, _ = _sites()
