@@ -6,7 +6,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -14,14 +14,16 @@ from epubgen.clean import CleanResult, clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.clean.report import write_report
-from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet
+from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, Volume
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter
 from epubgen.typography import refine
+from epubgen.volumes import split_volumes
 
 OUTPUT_FOLDER = Path("output")
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each chapter passes the per-chapter stages."""
@@ -29,11 +31,17 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class BuildResult:
-    path: Path
+    paths: tuple[Path, ...]
+    """The EPUBs written: one, or one per volume."""
     book: Book
     size: int
+    """Bytes written, all EPUBs together."""
     notices: tuple[str, ...] = ()
     """Details for --verbose: the encoding each file was read in."""
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,21 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
     """Read the input and run every stage but packaging."""
     sources = read_input(input_path, config.encoding or None, config.skip_bad)
     cleaned = clean(sources.chapters, config.clean)
-    chapters, note_removals = _chapters(cleaned.chapters, config, progress)
+    language = config.language or sources.metadata.language or "en"
+    chapters, note_removals = _chapters(cleaned.chapters, config, language, progress)
     ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
     ordered, duplicates = drop_duplicates(ordered)
     warnings += duplicates + missing_chapters(ordered)
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
+    volumes, outside = split_volumes(ordered, config)
     book = Book(
         metadata=_metadata(config, sources, cleaned, input_path),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
         removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
-        warnings=sources.warnings + tuple(warnings),
+        warnings=sources.warnings + tuple(warnings + outside),
+        volumes=volumes if len(volumes) > 1 else (),
     )
     return Analysis(sources, book)
 
@@ -76,17 +87,64 @@ def build(
     progress: Progress | None = None,
     report: Path | None = None,
 ) -> BuildResult:
-    """Build the EPUB for input_path; without output, it goes to output/<slug of the title>.epub.
+    """Build the EPUB(s) for input_path (see plan_outputs for where they go).
 
     With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
     analysis = analyse(input_path, config, progress)
-    book = analysis.book
-    path = output or OUTPUT_FOLDER / f"{slug(book.metadata.title)}.epub"
-    write_epub(book, path)
+    planned = plan_outputs(analysis.book, config, output)
+    for path, book in planned:
+        write_epub(book, path)
     if report is not None:
         write_analysis_report(analysis, report)
-    return BuildResult(path=path, book=book, size=path.stat().st_size, notices=analysis.sources.notices)
+    paths = tuple(path for path, _ in planned)
+    size = sum(path.stat().st_size for path in paths)
+    return BuildResult(paths=paths, book=analysis.book, size=size, notices=analysis.sources.notices)
+
+
+def plan_outputs(book: Book, config: BookConfig, output: Path | None) -> list[tuple[Path, Book]]:
+    """Which EPUBs to write, and the book each holds.
+
+    A book of one volume, or one asked for as a single file (--single-file, or an output path
+    ending in .epub), is one EPUB (its TOC nested by volume): the output path, or
+    output/<slug of the title>.epub. Otherwise each volume is an EPUB of its own, named by
+    the volume name pattern, in the output folder (default output/).
+    """
+    single = not book.volumes or config.volumes.single_file or (output is not None and output.suffix.lower() == ".epub")
+    if single:
+        if output is not None and output.suffix.lower() == ".epub":
+            return [(output, book)]
+        return [((output or OUTPUT_FOLDER) / f"{slug(book.metadata.title)}.epub", book)]
+    folder = output or OUTPUT_FOLDER
+    return [(folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", volume_book(book, volume)) for volume in book.volumes]
+
+
+def volume_book(book: Book, volume: Volume) -> Book:
+    """One volume of a series as a book of its own: its title says which volume, its metadata the series."""
+    metadata = book.metadata
+    identifier = f"{metadata.identifier}:volume-{volume.number}" if metadata.identifier else ""
+    return replace(
+        book,
+        chapters=volume.chapters,
+        volumes=(),
+        metadata=replace(
+            metadata,
+            title=f"{metadata.title}, {volume.label}",
+            identifier=identifier,
+            series=metadata.title,
+            series_index=volume.number,
+        ),
+    )
+
+
+def volume_file_name(title: str, volume: Volume, pattern: str) -> str:
+    """`The Lantern Keeper - Vol 03 (Ch 201-300)`, made safe for every file system."""
+    first, last = volume.chapter_range or (0, 0)
+    try:
+        name = pattern.format(title=title, volume=volume.number, first=first, last=last)
+    except (KeyError, IndexError, ValueError) as error:
+        raise ConfigError(f"volumes.name: {pattern!r} is not a usable pattern ({error})") from None
+    return _UNSAFE_IN_FILE_NAMES.sub("", name).strip(" .") or f"volume-{volume.number:02d}"
 
 
 def write_analysis_report(analysis: Analysis, path: Path) -> None:
@@ -104,14 +162,14 @@ def slug(title: str) -> str:
 
 
 def _chapters(
-    sources: tuple[SourceChapter, ...], config: BookConfig, progress: Progress | None
+    sources: tuple[SourceChapter, ...], config: BookConfig, language: str, progress: Progress | None
 ) -> tuple[list[Chapter], tuple[Removal, ...]]:
     """The per-chapter stages: notes, structure, typography."""
     chapters: list[Chapter] = []
     removals: list[Removal] = []
     for done, source in enumerate(sources, 1):
         noted, dropped = extract_notes(source, config.notes)
-        chapters.append(refine(structure_chapter(noted)))
+        chapters.append(refine(structure_chapter(noted), language, config.typography))
         removals.extend(dropped)
         if progress is not None:
             progress(done, len(sources))

@@ -26,7 +26,12 @@ def main() -> None:
 
 @main.command("build")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="The EPUB to write. Default: output/<title>.epub.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="The EPUB to write, or a folder for one EPUB per volume. Default: output/.",
+)
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help=f"Settings file. Default: INPUT/{CONFIG_NAME}.")
 @click.option("--title", help="The book's title.")
 @click.option("--author", multiple=True, help="An author (repeat for several).")
@@ -37,6 +42,9 @@ def main() -> None:
     type=click.Choice(NOTE_MODES),
     help="Translator/editor/author notes as pop-up footnotes (default), endnotes, inline, or dropped.",
 )
+@click.option("--chapters-per-volume", type=click.IntRange(min=1), help="Split the series into volumes of N chapters.")
+@click.option("--single-file", is_flag=True, default=None, help="One EPUB with a nested TOC, not one EPUB per volume.")
+@click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
 @click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
 @click.option("--skip-bad", is_flag=True, default=None, help="Skip unreadable chapter files with a warning instead of stopping.")
 @click.option(
@@ -55,6 +63,9 @@ def build_command(
     translator: tuple[str, ...],
     language: str | None,
     notes: str | None,
+    chapters_per_volume: int | None,
+    single_file: bool | None,
+    typography: bool | None,
     encoding: str | None,
     skip_bad: bool | None,
     report: Path | None,
@@ -70,7 +81,10 @@ def build_command(
             "language": language,
             "notes.mode": notes,
             "encoding": encoding,
+            "typography": typography,
             "skip_bad": skip_bad,
+            "volumes.per_volume": chapters_per_volume,
+            "volumes.single_file": single_file,
         }
         config = load_config(input_path, config_path, overrides)
         with _progress_bar(quiet) as progress:
@@ -82,7 +96,13 @@ def build_command(
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
         chapters = len(result.book.chapters)
-        click.echo(f"Wrote {result.path} ({chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)})")
+        summary = f"{chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)}"
+        if len(result.paths) == 1:
+            click.echo(f"Wrote {result.path} ({summary})")
+        else:
+            for path in result.paths:
+                click.echo(f"Wrote {path}")
+            click.echo(f"{len(result.paths)} volumes ({summary})")
 
 
 @main.command("inspect")

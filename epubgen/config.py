@@ -6,6 +6,7 @@ validates against it and `epubgen init` writes its commented template from it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -56,7 +57,27 @@ FIELDS = (
         "The chapter files' text encoding (gb18030, big5, shift_jis, euc_kr, cp1252...). Default: detected per file.",
         '"gb18030"',
     ),
+    Field(
+        "typography",
+        "bool",
+        "Typographic quotes, dashes and ellipses (English; other languages get the ellipsis only). Default: true.",
+        "true",
+    ),
     Field("skip_bad", "bool", "Skip chapter files that cannot be read, with a warning, instead of stopping.", "false"),
+    Field(
+        "volume",
+        "ranges",
+        "Volumes by chapter ranges: a [[volume]] table each, with a title and its chapters as a range (\"1-120\").",
+        '[{ title = "The Salt Road", chapters = "1-120" }]',
+    ),
+    Field("volumes.per_volume", "number", "Split into volumes of this many chapters (0: by the source's volume markers).", "100"),
+    Field("volumes.single_file", "bool", "One EPUB with a nested table of contents instead of one EPUB per volume.", "false"),
+    Field(
+        "volumes.name",
+        "text",
+        "File name pattern for volume EPUBs: {title}, {volume}, {first}, {last}.",
+        '"{title} - Vol {volume:02d} (Ch {first}-{last})"',
+    ),
     Field("clean.remove", "list", "Lines or fragments to remove, exactly as written.", '["Join our Discord!"]'),
     Field("clean.remove_regex", "list", "Regular expressions: a whole-line match removes the line, else the matched part.", '["^Sponsored by .*$"]'),
     Field("clean.cut_after", "list", "Marker lines after which the rest of a chapter is junk (the marker goes too).", '["Recommended Reading"]'),
@@ -102,6 +123,16 @@ FIELDS = (
 )
 
 
+DEFAULT_VOLUME_NAME = "{title} - Vol {volume:02d} (Ch {first}-{last})"
+
+
+@dataclass(frozen=True)
+class VolumesConfig:
+    per_volume: int = 0
+    single_file: bool = False
+    name: str = DEFAULT_VOLUME_NAME
+
+
 @dataclass(frozen=True)
 class CleanConfig:
     remove: tuple[str, ...] = ()
@@ -137,13 +168,16 @@ class BookConfig:
     subjects: tuple[str, ...] = ()
     identifier: str = ""
     encoding: str = ""
+    typography: bool = True
     skip_bad: bool = False
+    volume: tuple[tuple[str, int, int], ...] = ()
+    volumes: VolumesConfig = dataclass_field(default_factory=VolumesConfig)
     clean: CleanConfig = dataclass_field(default_factory=CleanConfig)
     notes: NotesConfig = dataclass_field(default_factory=NotesConfig)
 
 
 _FIELDS_BY_KEY = {field.key: field for field in FIELDS}
-_SECTIONS = {"clean": CleanConfig, "notes": NotesConfig}
+_SECTIONS = {"volumes": VolumesConfig, "clean": CleanConfig, "notes": NotesConfig}
 
 
 def load_config(input_path: Path, config_path: Path | None = None, overrides: dict[str, Any] | None = None) -> BookConfig:
@@ -253,6 +287,25 @@ def _number(field: Field, value: Any, where: str) -> float:
     return value
 
 
+def _ranges(field: Field, value: Any, where: str) -> tuple[tuple[str, int, int], ...]:
+    """[[volume]] tables -> (title, first chapter, last chapter), in order."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ConfigError(f"{where}: '{field.key}' must be [[{field.key}]] tables, not {_type_name(value)}")
+    ranges = []
+    for index, table in enumerate(value, 1):
+        unknown = set(table) - {"title", "chapters"}
+        if unknown:
+            raise ConfigError(f"{where}: [[{field.key}]] {index}: unknown key '{sorted(unknown)[0]}' (known: title, chapters)")
+        match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", str(table.get("chapters", "")))
+        if match is None or int(match[1]) > int(match[2]):
+            raise ConfigError(f"{where}: [[{field.key}]] {index}: chapters must be a range like \"1-120\", not {table.get('chapters')!r}")
+        title = table.get("title", "")
+        if not isinstance(title, str):
+            raise ConfigError(f"{where}: [[{field.key}]] {index}: title must be a string")
+        ranges.append((sanitize(title).strip(), int(match[1]), int(match[2])))
+    return tuple(ranges)
+
+
 def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, dict) or not all(isinstance(item, str) for item in value.values()):
         raise ConfigError(f"{where}: '{field.key}' must be a table of strings, not {_type_name(value)}")
@@ -264,7 +317,7 @@ def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...
     return tuple(sorted(value.items()))
 
 
-_VALIDATORS = {"text": _text, "list": _list, "bool": _bool, "number": _number, "mapping": _mapping}
+_VALIDATORS = {"text": _text, "list": _list, "bool": _bool, "number": _number, "mapping": _mapping, "ranges": _ranges}
 
 
 def _type_name(value: Any) -> str:

@@ -35,6 +35,11 @@ _CJK = re.compile(
     rf"第\s*(?P<number>{_CJK_NUMBER})\s*[章节回话話]"
     r"(?:\s*[:：\-–—.、]?\s*)(?P<title>.*)$"
 )
+_VOLUME_MARKER = re.compile(
+    rf"^{_VOLUME}(?:(?P<sep>{_SEPARATOR})|\s+|$)(?P<title>.*)$",
+    re.IGNORECASE,
+)
+_CJK_VOLUME_MARKER = re.compile(rf"^第\s*(?P<volume>{_CJK_NUMBER})\s*[卷部](?:\s*[:：\-–—.、]?\s*)(?P<title>.*)$")
 _PART = re.compile(r"\s*[(\[（]?\s*part\s*(?P<part>\d+)\s*[)\]）]?\s*$", re.IGNORECASE)
 
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
@@ -59,6 +64,26 @@ def parse_heading(line: str) -> Heading | None:
         heading = parse(line)
         if heading is not None:
             return heading
+    return None
+
+
+def parse_volume_marker(line: str) -> tuple[int, str] | None:
+    """A line that opens a volume: `Volume 3: The Sea`, `Book 2`, `Vol. IV`, `第三卷 海` -> (number, title).
+
+    >>> parse_volume_marker("Volume 3: The Sea")
+    (3, 'The Sea')
+    >>> parse_volume_marker("Volume 3 Chapter 1: Ashes") is None
+    True
+    """
+    line = line.strip()
+    if not line or len(line) > MAX_HEADING_LENGTH or parse_heading(line) is not None:
+        return None
+    match = _VOLUME_MARKER.match(line)
+    if match is not None and _plausible_title(match):
+        return _roman_or_int(match["volume"]), match["title"].strip()
+    match = _CJK_VOLUME_MARKER.match(line)
+    if match is not None:
+        return _cjk_to_int(match["volume"]), match["title"].strip()
     return None
 
 

@@ -163,6 +163,26 @@ class Chapter:
     heading: Heading
     blocks: tuple[Block, ...]
     notes: tuple[Note, ...] = ()
+    volume_title: str = ""
+    """The title a volume marker line above the heading gave (`Volume 3: The Sea` -> `The Sea`)."""
+
+
+@dataclass(frozen=True)
+class Volume:
+    number: int
+    title: str
+    chapters: tuple[Chapter, ...]
+
+    @property
+    def label(self) -> str:
+        """`Volume 3: The Sea`, or `Volume 3`."""
+        return f"Volume {self.number}: {self.title}" if self.title else f"Volume {self.number}"
+
+    @property
+    def chapter_range(self) -> tuple[int, int] | None:
+        """The first and last chapter numbers in the volume, if its chapters are numbered."""
+        numbers = [int(c.heading.number) for c in self.chapters if c.heading.kind == "chapter" and c.heading.number is not None]
+        return (min(numbers), max(numbers)) if numbers else None
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,11 @@ class Metadata:
     identifier: str = ""
     modified: int = 0
     """Seconds since the epoch: the book's dcterms:modified and its zip timestamps."""
+    contributors: tuple[tuple[str, str], ...] = ()
+    """Other credited people as (MARC relator code, name): editors (edt), proofreaders (pfr)."""
+    series: str = ""
+    """The series a volume belongs to (calibre:series, belongs-to-collection)."""
+    series_index: int | None = None
 
 
 @dataclass(frozen=True)
@@ -187,3 +212,5 @@ class Book:
     stylesheet: str
     removals: tuple[Removal, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    volumes: tuple[Volume, ...] = ()
+    """The book's volumes, when it has more than one: the TOC nests chapters under them."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import PurePath
 
-from epubgen.headings import parse_heading
+from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.marks import strip_marks
 from epubgen.model import Block, Chapter, Heading, NotedChapter, NoteRef, Paragraph, SceneBreak, Span, TextLine
 
@@ -41,7 +42,22 @@ def structure_chapter(chapter: NotedChapter) -> Chapter:
         body = lines[1:] if lines and strip_marks(lines[0].text).strip() == chapter.title_hint.strip() else lines
     else:
         body = lines[:heading_at] + _skip_repeated_heading(lines[heading_at + 1 :], heading)
-    return Chapter(source=chapter.source, heading=heading, blocks=_blocks(body), notes=chapter.notes)
+    marker_at, marker = _find_volume_marker(body[: max(heading_at, 0)])
+    volume_title = ""
+    if marker is not None:
+        body = body[:marker_at] + body[marker_at + 1 :]
+        heading = heading if heading.volume is not None else replace(heading, volume=marker[0])
+        volume_title = marker[1]
+    return Chapter(chapter.source, heading, _blocks(body), chapter.notes, volume_title)
+
+
+def _find_volume_marker(lines: list[TextLine]) -> tuple[int, tuple[int, str] | None]:
+    """A `Volume 3: The Sea` line above the chapter's heading opens a volume."""
+    for index, line in enumerate(lines):
+        marker = parse_volume_marker(strip_marks(line.text))
+        if marker is not None:
+            return index, marker
+    return -1, None
 
 
 def _heading_from_hint(hint: str) -> Heading | None:

@@ -108,7 +108,7 @@ def test_init_writes_a_commented_book_toml_that_build_accepts(chapters: Path, tm
     result = run("init", str(chapters))
     assert result.returncode == 0, result.stderr
     text = (chapters / "book.toml").read_text()
-    assert tomllib.loads(text) == {"title": "my novel", "clean": {}, "notes": {}}
+    assert tomllib.loads(text) == {"title": "my novel", "volumes": {}, "clean": {}, "notes": {}}
     for key in ("author", "translator", "language", "description", "publisher", "source", "subjects", "identifier"):
         assert f"# {key} = " in text
     uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())

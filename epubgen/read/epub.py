@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import ebooklib
+from bs4 import BeautifulSoup
 from ebooklib import epub
 from lxml import etree
 
@@ -21,6 +22,7 @@ from epubgen.read.decode import decode
 from epubgen.read.html import block_lines, parse_markup
 
 _NOT_TEXT = ["script", "style", "nav", "noscript", "iframe", "object", "embed", "form", "svg"]
+_NOTE_TYPES = {"footnote", "endnote", "rearnote", "note"}
 
 
 def read_epub_input(path: Path) -> SourceSet:
@@ -28,10 +30,15 @@ def read_epub_input(path: Path) -> SourceSet:
     metadata = _metadata(book)
     titles = _toc_titles(book.toc)
     front = {metadata.title.casefold(), *(name.casefold() for name in metadata.authors + metadata.translators)}
+    documents = [(item, _parse_document(item, path.name)) for item in _spine_documents(book)]
+    notes = _take_notes(documents)
     chapters = []
-    for item in _spine_documents(book):
-        lines = _document_lines(item, path.name)
-        if not lines or _is_front_matter(lines, front):
+    for item, soup in documents:
+        if soup is None or soup.body is None:
+            continue
+        _put_notes_back(soup, item.get_name(), notes)
+        lines = block_lines(soup.body)
+        if not lines or _is_front_matter(lines, front) or _held_only_notes(soup):
             continue
         chapters.append(
             SourceChapter(
@@ -70,15 +77,51 @@ def _spine_documents(book: epub.EpubBook) -> list[epub.EpubHtml]:
     return documents
 
 
-def _document_lines(item: epub.EpubHtml, epub_name: str) -> list[str]:
+def _parse_document(item: epub.EpubHtml, epub_name: str) -> BeautifulSoup | None:
     try:
         text = decode(item.get_content(), f"{epub_name}:{item.get_name()}").text
     except InputError:
-        return []
+        return None
     soup = parse_markup(text)
     for element in soup.find_all(_NOT_TEXT):
         element.decompose()
-    return block_lines(soup.body) if soup.body is not None else []
+    return soup
+
+
+def _take_notes(documents: list[tuple[epub.EpubHtml, BeautifulSoup | None]]) -> dict[str, str]:
+    """Take the footnote and endnote asides out of every document: `doc.xhtml#id` -> `(TL: text)`.
+
+    Put back inline where their references stand, the notes stage finds them again, so a book
+    made with footnotes or endnotes can be rebuilt in any notes mode.
+    """
+    notes: dict[str, str] = {}
+    for item, soup in documents:
+        if soup is None:
+            continue
+        for aside in soup.find_all("aside"):
+            if not _NOTE_TYPES.intersection(aside.get("epub:type", "").split()) or not aside.get("id"):
+                continue
+            kind = aside.find(class_="note-kind")
+            label = kind.get_text().strip().rstrip(":") if kind is not None else "TL"
+            for furniture in aside.find_all(class_=["note-kind", "note-number"]) + aside.find_all("a", role="doc-backlink"):
+                furniture.decompose()
+            notes[f"{item.get_name()}#{aside['id']}"] = f"({label}: {' '.join(aside.get_text(' ').split())})"
+            aside.decompose()
+    return notes
+
+
+def _put_notes_back(soup: BeautifulSoup, name: str, notes: dict[str, str]) -> None:
+    for reference in soup.find_all("a"):
+        if "noteref" not in reference.get("epub:type", "") and reference.get("role") != "doc-noteref":
+            continue
+        target, _, anchor = reference.get("href", "").partition("#")
+        key = f"{posixpath.normpath(posixpath.join(posixpath.dirname(name), target)) if target else name}#{anchor}"
+        reference.replace_with(f" {notes[key]}" if key in notes else "")
+
+
+def _held_only_notes(soup: BeautifulSoup) -> bool:
+    """The notes document of a book made with endnotes: nothing but headings once its notes are out."""
+    return soup.body.find(["p", "blockquote", "li"]) is None and soup.body.find(["h1", "h2", "h3"]) is not None
 
 
 def _is_front_matter(lines: list[str], front: set[str]) -> bool:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from epubgen.errors import InputError
-from epubgen.headings import parse_heading
+from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.model import Line, SourceChapter, SourceSet
 from epubgen.read.decode import Decoded, decode
 from epubgen.read.epub import read_epub_input
@@ -94,16 +94,14 @@ def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
 
 
 def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
-    """Split a file's lines before each heading line that stands on its own (blank line or start before it).
+    """Split a one-file series before each chapter heading, or before the volume marker above one.
 
-    A file with fewer than two headings is one chapter. Text before the first heading
-    stays as a piece of its own, so nothing is lost.
+    A heading is a line of its own (a blank line or the start of the file before it) that
+    follows the numbering: a `Chapter 3: …` quoted inside chapter 40 is story, not a split.
+    A file with fewer than two headings is one chapter. Text before the first heading stays
+    as a piece of its own, so nothing is lost.
     """
-    starts = [
-        index
-        for index, line in enumerate(lines)
-        if (index == 0 or not lines[index - 1].text.strip()) and parse_heading(line.text) is not None
-    ]
+    starts = [_piece_start(lines, index) for index in _heading_lines(lines)]
     if len(starts) < 2:
         return [lines]
     if starts[0] != 0:
@@ -111,6 +109,36 @@ def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
     bounds = starts + [len(lines)]
     pieces = [lines[start:end] for start, end in zip(bounds, bounds[1:])]
     return [piece for piece in pieces if any(line.text.strip() for line in piece)]
+
+
+MAX_NUMBERING_JUMP = 10
+
+
+def _heading_lines(lines: tuple[Line, ...]) -> list[int]:
+    found: list[int] = []
+    previous = None
+    for index, line in enumerate(lines):
+        if index and lines[index - 1].text.strip():
+            continue
+        heading = parse_heading(line.text)
+        if heading is None:
+            continue
+        number = heading.number
+        in_sequence = number is None or previous is None or previous < number <= previous + MAX_NUMBERING_JUMP or number <= 1
+        if in_sequence:
+            found.append(index)
+            previous = number if number is not None else previous
+    return found
+
+
+def _piece_start(lines: tuple[Line, ...], heading_at: int) -> int:
+    """Where a chapter's piece starts: at its heading, or at a volume marker just above it."""
+    above = heading_at - 1
+    while above >= 0 and not lines[above].text.strip():
+        above -= 1
+    if above >= 0 and parse_volume_marker(lines[above].text) and (above == 0 or not lines[above - 1].text.strip()):
+        return above
+    return heading_at
 
 
 def _decoding_notice(name: str, decoded: Decoded) -> str:

@@ -1,0 +1,60 @@
+"""Group a series' chapters into volumes: by the source's own volume markers, by a count, or by ranges.
+
+Part of the structure stage: it runs on ordered chapters and only groups them.
+"""
+
+from __future__ import annotations
+
+from epubgen.config import BookConfig
+from epubgen.model import Chapter, Volume
+
+
+def split_volumes(chapters: list[Chapter], config: BookConfig) -> tuple[tuple[Volume, ...], list[str]]:
+    """The volumes of the series, and warnings about chapters the ranges leave out.
+
+    book.toml's [[volume]] ranges win over a chapter count, which wins over the source's markers.
+    """
+    if config.volume:
+        return _by_ranges(chapters, config.volume)
+    if config.volumes.per_volume:
+        return _by_count(chapters, int(config.volumes.per_volume)), []
+    return _by_markers(chapters), []
+
+
+def _by_count(chapters: list[Chapter], size: int) -> tuple[Volume, ...]:
+    return tuple(
+        Volume(number, "", tuple(chapters[start : start + size])) for number, start in enumerate(range(0, len(chapters), size), 1)
+    )
+
+
+def _by_markers(chapters: list[Chapter]) -> tuple[Volume, ...]:
+    """A new volume wherever a chapter names another volume (`Vol. 2 Ch. 1`, a `Volume 2` line above it)."""
+    groups: list[tuple[int, str, list[Chapter]]] = []
+    for chapter in chapters:
+        number = chapter.heading.volume
+        starts_new = not groups or (number is not None and number != groups[-1][0]) or chapter.volume_title
+        if starts_new:
+            number = number if number is not None else len(groups) + 1
+            groups.append((number, chapter.volume_title, []))
+        groups[-1][2].append(chapter)
+    return tuple(Volume(number, title, tuple(members)) for number, title, members in groups)
+
+
+def _by_ranges(chapters: list[Chapter], ranges: tuple[tuple[str, int, int], ...]) -> tuple[tuple[Volume, ...], list[str]]:
+    """Each chapter goes to the range holding its number; one without a number (or outside every
+    range) stays with the chapter before it."""
+    members: list[list[Chapter]] = [[] for _ in ranges]
+    outside: list[str] = []
+    current = 0
+    for chapter in chapters:
+        number = chapter.heading.number if chapter.heading.kind == "chapter" else None
+        if number is not None:
+            index = next((i for i, (_, first, last) in enumerate(ranges) if first <= number <= last), None)
+            if index is None:
+                outside.append(chapter.heading.label)
+            else:
+                current = index
+        members[current].append(chapter)
+    volumes = tuple(Volume(index, title, tuple(group)) for index, ((title, _, _), group) in enumerate(zip(ranges, members), 1) if group)
+    warnings = [f"in no [[volume]] range, so kept with the chapter before: {', '.join(outside)}"] if outside else []
+    return volumes, warnings
