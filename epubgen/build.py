@@ -14,7 +14,8 @@ from epubgen.clean import CleanResult, clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.clean.report import write_report
-from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.package.cover import cover_from_bytes, generated_cover
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
@@ -70,6 +71,7 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
         raise InputError(f"{input_path}: no chapter text left to build a book from")
     volumes, outside = split_volumes(ordered, config)
     book = Book(
+        cover=_given_cover(config, sources),
         metadata=_metadata(config, sources, cleaned, input_path),
         chapters=tuple(ordered),
         stylesheet=stylesheet("default"),
@@ -112,11 +114,36 @@ def plan_outputs(book: Book, config: BookConfig, output: Path | None) -> list[tu
     """
     single = not book.volumes or config.volumes.single_file or (output is not None and output.suffix.lower() == ".epub")
     if single:
+        book = _with_cover(book, config)
         if output is not None and output.suffix.lower() == ".epub":
             return [(output, book)]
         return [((output or OUTPUT_FOLDER) / f"{slug(book.metadata.title)}.epub", book)]
     folder = output or OUTPUT_FOLDER
-    return [(folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", volume_book(book, volume)) for volume in book.volumes]
+    return [
+        (folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", _with_cover(volume_book(book, volume), config))
+        for volume in book.volumes
+    ]
+
+
+def _given_cover(config: BookConfig, sources: SourceSet) -> Cover | None:
+    """The cover book.toml or --cover names, else the one an input EPUB had."""
+    if config.cover:
+        path = Path(config.cover)
+        try:
+            return cover_from_bytes(path.read_bytes(), str(path))
+        except OSError as error:
+            raise InputError(f"{path}: cannot read the cover ({error.strerror})") from None
+    if sources.metadata.cover is not None:
+        return cover_from_bytes(sources.metadata.cover, "the input EPUB's cover")
+    return None
+
+
+def _with_cover(book: Book, config: BookConfig) -> Book:
+    """A book without a given cover gets a generated one (unless generate_cover is off)."""
+    if book.cover is not None or not config.generate_cover:
+        return book
+    metadata = book.metadata
+    return replace(book, cover=generated_cover(metadata.title, metadata.authors, metadata.series, metadata.series_index))
 
 
 def volume_book(book: Book, volume: Volume) -> Book:
@@ -192,6 +219,7 @@ def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, inpu
         subjects=config.subjects or given.subjects,
         identifier=config.identifier or given.identifier,
         modified=_modified_time(sources.newest_mtime),
+        contributors=tuple((role, name) for role, name in cleaned.credits if role != "trl"),
     )
 
 

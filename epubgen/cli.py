@@ -44,6 +44,7 @@ def main() -> None:
 )
 @click.option("--chapters-per-volume", type=click.IntRange(min=1), help="Split the series into volumes of N chapters.")
 @click.option("--single-file", is_flag=True, default=None, help="One EPUB with a nested TOC, not one EPUB per volume.")
+@click.option("--cover", type=click.Path(path_type=Path, resolve_path=True), help="A cover image (JPEG or PNG).")
 @click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
 @click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
 @click.option("--skip-bad", is_flag=True, default=None, help="Skip unreadable chapter files with a warning instead of stopping.")
@@ -65,6 +66,7 @@ def build_command(
     notes: str | None,
     chapters_per_volume: int | None,
     single_file: bool | None,
+    cover: Path | None,
     typography: bool | None,
     encoding: str | None,
     skip_bad: bool | None,
@@ -82,6 +84,7 @@ def build_command(
             "notes.mode": notes,
             "encoding": encoding,
             "typography": typography,
+            "cover": str(cover) if cover else None,
             "skip_bad": skip_bad,
             "volumes.per_volume": chapters_per_volume,
             "volumes.single_file": single_file,

@@ -57,6 +57,8 @@ FIELDS = (
         "The chapter files' text encoding (gb18030, big5, shift_jis, euc_kr, cp1252...). Default: detected per file.",
         '"gb18030"',
     ),
+    Field("cover", "text", "A cover image (JPEG or PNG), relative to this file. Default: one is generated.", '"cover.jpg"'),
+    Field("generate_cover", "bool", "Generate a cover (title, author, volume) when none is given. Default: true.", "true"),
     Field(
         "typography",
         "bool",
@@ -168,6 +170,8 @@ class BookConfig:
     subjects: tuple[str, ...] = ()
     identifier: str = ""
     encoding: str = ""
+    cover: str = ""
+    generate_cover: bool = True
     typography: bool = True
     skip_bad: bool = False
     volume: tuple[tuple[str, int, int], ...] = ()
@@ -200,6 +204,8 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
         for name, section in _SECTIONS.items()
     }
     top = {key: value for key, value in validated.items() if "." not in key}
+    if top.get("cover") and not (overrides or {}).get("cover"):
+        top["cover"] = str((path.parent if path is not None else Path.cwd()) / top["cover"])
     return BookConfig(**top, **sections)
 
 

@@ -206,6 +206,17 @@ class Metadata:
 
 
 @dataclass(frozen=True)
+class Cover:
+    data: bytes
+    media_type: str
+    """image/jpeg or image/png."""
+
+    @property
+    def extension(self) -> str:
+        return "png" if self.media_type == "image/png" else "jpg"
+
+
+@dataclass(frozen=True)
 class Book:
     metadata: Metadata
     chapters: tuple[Chapter, ...]
@@ -214,3 +225,4 @@ class Book:
     warnings: tuple[str, ...] = field(default=())
     volumes: tuple[Volume, ...] = ()
     """The book's volumes, when it has more than one: the TOC nests chapters under them."""
+    cover: Cover | None = None

@@ -48,6 +48,7 @@ def test_the_book_passes_epubcheck_with_no_errors_or_warnings(built: OpenedEpub)
 def test_chapters_follow_the_natural_file_order(built: OpenedEpub) -> None:
     assert built.nav_labels() == ["Chapter 1: Arrival", "Chapter 2: The Gate", "Chapter 3", "Chapter 10: Ten"]
     assert built.spine_files() == [
+        "text/cover.xhtml",
         "text/titlepage.xhtml",
         "nav.xhtml",
         "text/chapter-0001.xhtml",

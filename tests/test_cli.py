@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from conftest import OpenedEpub, write_chapters
 from epubgen.cli import main
@@ -113,6 +114,7 @@ def test_init_writes_a_commented_book_toml_that_build_accepts(chapters: Path, tm
         assert f"# {key} = " in text
     uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())
     (chapters / "book.toml").write_text(uncommented)
+    Image.new("RGB", (30, 45)).save(chapters / "cover.jpg", format="JPEG")
     assert run("build", str(chapters), "-o", str(tmp_path / "b.epub")).returncode == 0
     assert OpenedEpub(tmp_path / "b.epub").metadata("dc:creator") == ["Ash Vale"]
 

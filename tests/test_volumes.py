@@ -108,8 +108,11 @@ def test_each_volume_becomes_an_epub_named_by_the_pattern_with_series_metadata()
 
 def test_single_file_or_an_epub_output_path_keeps_one_book_with_its_volumes(tmp_path: Path) -> None:
     book = series_book((Volume(1, "", (numbered(1),)), Volume(2, "", (numbered(2),))))
-    assert plan_outputs(book, BookConfig(), tmp_path / "all.epub") == [(tmp_path / "all.epub", book)]
-    assert plan_outputs(book, BookConfig(volumes=VolumesConfig(single_file=True)), tmp_path) == [(tmp_path / "the-ledger.epub", book)]
+    assert [(path, planned.volumes) for path, planned in plan_outputs(book, BookConfig(), tmp_path / "all.epub")] == [
+        (tmp_path / "all.epub", book.volumes)
+    ]
+    single = plan_outputs(book, BookConfig(volumes=VolumesConfig(single_file=True)), tmp_path)
+    assert [(path, planned.volumes) for path, planned in single] == [(tmp_path / "the-ledger.epub", book.volumes)]
     assert [p.parent for p, _ in plan_outputs(book, BookConfig(), tmp_path / "volumes")] == [tmp_path / "volumes"] * 2
 
 

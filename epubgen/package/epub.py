@@ -8,7 +8,8 @@ EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
 3. Chapter content is re-parsed by lxml.html, dropping head content and failing silently:
    _PrebuiltDocument hands ebooklib the bytes we serialised ourselves.
 4. add_author() gives every creator the same id: each creator and contributor gets its own.
-5. set_cover() makes a cover page nothing links to (OPF-096): no cover page from ebooklib.
+5. set_cover() makes a cover page nothing links to (OPF-096): _cover_page adds the image and a
+   linear cover page of our own instead.
 6. No xml:lang on <package>: _Writer adds it.
 7. Zip entry times and dcterms:modified are "now": we zip the entries ourselves, mimetype
    first and stored, the rest sorted, every timestamp the book's modified time.
@@ -34,6 +35,7 @@ from epubgen.package.xhtml import (
     ENDNOTES_TITLE,
     chapter_document,
     chapter_file,
+    cover_page_document,
     endnotes_document,
     has_endnotes,
     title_page_document,
@@ -92,10 +94,12 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
             ebook.add_metadata("DC", name, value)
     for subject in metadata.subjects:
         ebook.add_metadata("DC", "subject", subject)
-    _add_accessibility(ebook)
+    _add_accessibility(ebook, book.cover is not None)
 
+    _add_series(ebook, metadata)
     stylesheet = epub.EpubItem(uid="stylesheet", file_name=STYLESHEET, media_type="text/css", content=book.stylesheet.encode())
     ebook.add_item(stylesheet)
+    front = _cover_page(ebook, book)
     title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, f"../{STYLESHEET}"))
     chapters = [
         _PrebuiltDocument(
@@ -112,12 +116,55 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
     for item in (title_page, nav, *documents):
         ebook.add_item(item)
     ebook.add_item(epub.EpubNcx())
-    ebook.toc = documents
-    ebook.spine = [title_page, nav, *documents]
+    ebook.toc = _table_of_contents(book, chapters) + documents[len(chapters) :]
+    ebook.spine = [*front, title_page, nav, *documents]
     ebook.guide = [{"type": "toc", "href": nav.file_name, "title": "Contents"}]
+    if front:
+        ebook.guide.insert(0, {"type": "cover", "href": front[0].file_name, "title": "Cover"})
     if chapters:
         ebook.guide.append({"type": "text", "href": chapters[0].file_name, "title": "Start"})
     return ebook
+
+
+def _table_of_contents(book: Book, chapters: list[_PrebuiltDocument]) -> list:
+    """The chapters, nested under their volumes when the book has several (two levels: Kindle shows no more)."""
+    if not book.volumes:
+        return list(chapters)
+    toc, start = [], 0
+    for volume in book.volumes:
+        members = chapters[start : start + len(volume.chapters)]
+        start += len(volume.chapters)
+        toc.append((epub.Section(volume.label, href=members[0].file_name), members))
+    return toc
+
+
+def _cover_page(ebook: epub.EpubBook, book: Book) -> list[_PrebuiltDocument]:
+    """The cover image (properties cover-image, and the EPUB 2 meta name="cover" library views read)
+    and a linear page showing it first in the spine: ebooklib's own cover page is non-linear and
+    linked from nowhere, which EPUBCheck reports (trap 5)."""
+    if book.cover is None:
+        return []
+    image = epub.EpubCover(uid="cover-image", file_name=f"images/cover.{book.cover.extension}")
+    image.media_type = book.cover.media_type
+    image.content = book.cover.data
+    ebook.add_item(image)
+    ebook.add_metadata(None, "meta", "", {"name": "cover", "content": image.id})
+    content = cover_page_document(book.metadata, f"../{image.file_name}", f"../{STYLESHEET}")
+    page = _PrebuiltDocument("cover", "text/cover.xhtml", "Cover", content)
+    ebook.add_item(page)
+    return [page]
+
+
+def _add_series(ebook: epub.EpubBook, metadata: Metadata) -> None:
+    """Series metadata both ways: calibre:series for Calibre and KOReader, belongs-to-collection for EPUB 3 readers."""
+    if not metadata.series:
+        return
+    ebook.add_metadata(None, "meta", "", {"name": "calibre:series", "content": metadata.series})
+    ebook.add_metadata(None, "meta", metadata.series, {"property": "belongs-to-collection", "id": "series"})
+    ebook.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
+    if metadata.series_index is not None:
+        ebook.add_metadata(None, "meta", "", {"name": "calibre:series_index", "content": str(metadata.series_index)})
+        ebook.add_metadata(None, "meta", str(metadata.series_index), {"refines": "#series", "property": "group-position"})
 
 
 def _endnotes(book: Book) -> list[_PrebuiltDocument]:
@@ -131,15 +178,17 @@ def _endnotes(book: Book) -> list[_PrebuiltDocument]:
 def _add_people(ebook: epub.EpubBook, metadata: Metadata) -> None:
     for index, author in enumerate(metadata.authors, 1):
         ebook.add_author(author, role="aut", uid=f"author-{index}")
-    for index, translator in enumerate(metadata.translators, 1):
-        uid = f"translator-{index}"
-        ebook.add_metadata("DC", "contributor", translator, {"id": uid})
-        ebook.add_metadata(None, "meta", "trl", {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
+    contributors = [("trl", name) for name in metadata.translators] + list(metadata.contributors)
+    for index, (role, name) in enumerate(contributors, 1):
+        uid = f"contributor-{index}"
+        ebook.add_metadata("DC", "contributor", name, {"id": uid})
+        ebook.add_metadata(None, "meta", role, {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
 
 
-def _add_accessibility(ebook: epub.EpubBook) -> None:
+def _add_accessibility(ebook: epub.EpubBook, has_cover: bool) -> None:
     properties = (
         ("schema:accessMode", "textual"),
+        *((("schema:accessMode", "visual"),) if has_cover else ()),
         ("schema:accessModeSufficient", "textual"),
         ("schema:accessibilityFeature", "structuralNavigation"),
         ("schema:accessibilityFeature", "tableOfContents"),

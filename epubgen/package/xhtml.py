@@ -77,6 +77,14 @@ def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_hre
     return _serialise(html)
 
 
+def cover_page_document(metadata: Metadata, image_href: str, stylesheet_href: str) -> bytes:
+    """A page showing the cover image, with alt text naming the book."""
+    html, body = _document("Cover", metadata.language, stylesheet_href)
+    section = etree.SubElement(body, "section", {EPUB_TYPE: "cover", "class": "cover"})
+    etree.SubElement(section, "img", {"src": image_href, "alt": f"Cover of {metadata.title}", "class": "cover-image"})
+    return _serialise(html)
+
+
 def title_page_document(metadata: Metadata, stylesheet_href: str) -> bytes:
     html, body = _document(metadata.title, metadata.language, stylesheet_href)
     section = etree.SubElement(body, "section", {EPUB_TYPE: "titlepage", "class": "titlepage"})
@@ -86,6 +94,9 @@ def title_page_document(metadata: Metadata, stylesheet_href: str) -> bytes:
     if metadata.translators:
         translated = etree.SubElement(section, "p", {"class": "translator"})
         translated.text = f"Translated by {_join_names(metadata.translators)}"
+    editors = tuple(name for role, name in metadata.contributors if role == "edt")
+    if editors:
+        etree.SubElement(section, "p", {"class": "editor"}).text = f"Edited by {_join_names(editors)}"
     return _serialise(html)
 
 
