@@ -74,7 +74,7 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
         cover=_given_cover(config, sources),
         metadata=_metadata(config, sources, cleaned, input_path),
         chapters=tuple(ordered),
-        stylesheet=stylesheet("default"),
+        stylesheet=_stylesheet(config),
         removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
         warnings=sources.warnings + tuple(warnings + outside),
         volumes=volumes if len(volumes) > 1 else (),
@@ -178,8 +178,23 @@ def write_analysis_report(analysis: Analysis, path: Path) -> None:
     write_report(path, analysis.book.metadata.title, analysis.sources.chapters, analysis.book.removals)
 
 
+THEMES = ("default", "block")
+
+
 def stylesheet(name: str) -> str:
-    return resources.files("epubgen.styles").joinpath(f"{name}.css").read_text(encoding="utf-8")
+    """A theme from styles/: default.css, with the theme's own rules laid over it."""
+    files = ["default.css"] + ([f"{name}.css"] if name != "default" else [])
+    return "\n".join(resources.files("epubgen.styles").joinpath(file).read_text(encoding="utf-8") for file in files)
+
+
+def _stylesheet(config: BookConfig) -> str:
+    """The user's own CSS file when given, else the chosen theme."""
+    if not config.css:
+        return stylesheet(config.style or "default")
+    try:
+        return Path(config.css).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{config.css}: cannot read the stylesheet ({error})") from None
 
 
 def slug(title: str) -> str:

@@ -44,6 +44,8 @@ def main() -> None:
 )
 @click.option("--chapters-per-volume", type=click.IntRange(min=1), help="Split the series into volumes of N chapters.")
 @click.option("--single-file", is_flag=True, default=None, help="One EPUB with a nested TOC, not one EPUB per volume.")
+@click.option("--style", type=click.Choice(["default", "block"]), help="Stylesheet theme: default (indented) or block (spaced paragraphs).")
+@click.option("--css", type=click.Path(path_type=Path, resolve_path=True, exists=True, dir_okay=False), help="Your own CSS file instead of the theme.")
 @click.option("--cover", type=click.Path(path_type=Path, resolve_path=True), help="A cover image (JPEG or PNG).")
 @click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
 @click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
@@ -66,6 +68,8 @@ def build_command(
     notes: str | None,
     chapters_per_volume: int | None,
     single_file: bool | None,
+    style: str | None,
+    css: Path | None,
     cover: Path | None,
     typography: bool | None,
     encoding: str | None,
@@ -85,6 +89,8 @@ def build_command(
             "encoding": encoding,
             "typography": typography,
             "cover": str(cover) if cover else None,
+            "style": style,
+            "css": str(css) if css else None,
             "skip_bad": skip_bad,
             "volumes.per_volume": chapters_per_volume,
             "volumes.single_file": single_file,

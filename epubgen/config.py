@@ -57,6 +57,8 @@ FIELDS = (
         "The chapter files' text encoding (gb18030, big5, shift_jis, euc_kr, cp1252...). Default: detected per file.",
         '"gb18030"',
     ),
+    Field("style", "text", "The stylesheet theme: default (indented paragraphs) or block (spaced paragraphs).", '"default"', choices=("default", "block")),
+    Field("css", "text", "Your own CSS file, used instead of the theme, relative to this file.", '"my-style.css"'),
     Field("cover", "text", "A cover image (JPEG or PNG), relative to this file. Default: one is generated.", '"cover.jpg"'),
     Field("generate_cover", "bool", "Generate a cover (title, author, volume) when none is given. Default: true.", "true"),
     Field(
@@ -170,6 +172,8 @@ class BookConfig:
     subjects: tuple[str, ...] = ()
     identifier: str = ""
     encoding: str = ""
+    style: str = "default"
+    css: str = ""
     cover: str = ""
     generate_cover: bool = True
     typography: bool = True
@@ -181,6 +185,8 @@ class BookConfig:
 
 
 _FIELDS_BY_KEY = {field.key: field for field in FIELDS}
+_PATH_KEYS = ("cover", "css")
+"""Keys naming files: relative to book.toml when given there, to the current folder on the command line."""
 _SECTIONS = {"volumes": VolumesConfig, "clean": CleanConfig, "notes": NotesConfig}
 
 
@@ -204,8 +210,9 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
         for name, section in _SECTIONS.items()
     }
     top = {key: value for key, value in validated.items() if "." not in key}
-    if top.get("cover") and not (overrides or {}).get("cover"):
-        top["cover"] = str((path.parent if path is not None else Path.cwd()) / top["cover"])
+    for key in _PATH_KEYS:
+        if top.get(key) and not (overrides or {}).get(key):
+            top[key] = str((path.parent if path is not None else Path.cwd()) / top[key])
     return BookConfig(**top, **sections)
 
 

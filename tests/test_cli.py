@@ -115,6 +115,7 @@ def test_init_writes_a_commented_book_toml_that_build_accepts(chapters: Path, tm
     uncommented = "\n".join(line[2:] if line.startswith("# ") and " = " in line else line for line in text.splitlines())
     (chapters / "book.toml").write_text(uncommented)
     Image.new("RGB", (30, 45)).save(chapters / "cover.jpg", format="JPEG")
+    (chapters / "my-style.css").write_text("p { margin: 0; }\n")
     assert run("build", str(chapters), "-o", str(tmp_path / "b.epub")).returncode == 0
     assert OpenedEpub(tmp_path / "b.epub").metadata("dc:creator") == ["Ash Vale"]
 
