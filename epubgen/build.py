@@ -19,7 +19,7 @@ from epubgen.package.cover import cover_from_bytes, generated_cover
 from epubgen.notes import extract_notes
 from epubgen.package import write_epub
 from epubgen.read import read_input
-from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter
+from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter, synopsis
 from epubgen.typography import refine
 from epubgen.volumes import split_volumes
 
@@ -70,12 +70,14 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
     if not ordered:
         raise InputError(f"{input_path}: no chapter text left to build a book from")
     volumes, outside = split_volumes(ordered, config)
+    metadata = _metadata(config, sources, cleaned, input_path)
+    description, front_removals = synopsis(sources.front_matter, metadata.title)
     book = Book(
         cover=_given_cover(config, sources),
-        metadata=_metadata(config, sources, cleaned, input_path),
+        metadata=replace(metadata, description=metadata.description or description),
         chapters=tuple(ordered),
         stylesheet=_stylesheet(config),
-        removals=tuple(sorted(cleaned.removals + note_removals, key=_removal_order(sources))),
+        removals=tuple(sorted(front_removals + cleaned.removals + note_removals, key=_removal_order(sources))),
         warnings=sources.warnings + tuple(warnings + outside),
         volumes=volumes if len(volumes) > 1 else (),
     )
@@ -175,7 +177,12 @@ def volume_file_name(title: str, volume: Volume, pattern: str) -> str:
 
 
 def write_analysis_report(analysis: Analysis, path: Path) -> None:
-    write_report(path, analysis.book.metadata.title, analysis.sources.chapters, analysis.book.removals)
+    write_report(path, analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
+
+
+def _all_sources(sources: SourceSet) -> tuple[SourceChapter, ...]:
+    """Every piece of input text, the front matter of a one-file series first."""
+    return ((sources.front_matter,) if sources.front_matter else ()) + sources.chapters
 
 
 THEMES = ("default", "block")
@@ -239,8 +246,8 @@ def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, inpu
 
 
 def _removal_order(sources: SourceSet) -> Callable[[Removal], tuple[int, int]]:
-    """Removals in reading order of the input: chapter by chapter, line by line."""
-    position = {chapter.source: index for index, chapter in enumerate(sources.chapters)}
+    """Removals in reading order of the input: front matter, then chapter by chapter, line by line."""
+    position = {chapter.source: index for index, chapter in enumerate(_all_sources(sources))}
     return lambda removal: (position[removal.source], removal.line)
 
 

@@ -61,6 +61,8 @@ class SourceSet:
     notices: tuple[str, ...] = ()
     """What --verbose shows: the encoding each file was read in, repairs made."""
     metadata: SourceMetadata = SourceMetadata()
+    front_matter: SourceChapter | None = None
+    """The text of a one-file series before its first chapter: a synopsis, or junk."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import PurePath
 
 from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.marks import strip_marks
-from epubgen.model import Block, Chapter, Heading, NotedChapter, NoteRef, Paragraph, SceneBreak, Span, TextLine
+from epubgen.model import Block, Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Removal, SceneBreak, SourceChapter, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
 """A heading is looked for among a chapter's first few non-blank lines (a site title may come first)."""
@@ -88,6 +88,35 @@ def order_chapters(chapters: list[Chapter], named_in_sequence: bool) -> tuple[li
                 f"{before.source} ({before.heading.label}); keeping the file order"
             ]
     return chapters, []
+
+
+_FRONT_LABEL = re.compile(r"^(?:synopsis|summary|description|introduction|blurb|about)\s*[:：]?\s*", re.IGNORECASE)
+MIN_SYNOPSIS_CHARACTERS = 40
+
+
+def synopsis(front_matter: SourceChapter | None, title: str) -> tuple[str, tuple[Removal, ...]]:
+    """The synopsis in a one-file series' front matter ("" when it holds only junk), and the
+    record of where each of its lines went.
+
+    The title, credit-like `Author: X` lines and short fragments are junk; a `Synopsis:`
+    label is dropped; the lines left, if any is sentence-long, are the description.
+    """
+    if front_matter is None:
+        return "", ()
+    kept: list[tuple[Line, str]] = []
+    junk: list[Line] = []
+    for line in front_matter.lines:
+        text = _FRONT_LABEL.sub("", strip_marks(line.text).strip())
+        if not text:
+            continue
+        is_junk = text.casefold() == title.casefold() or (len(text) < 60 and re.match(r"^\w[\w ]{0,20}[:：]\s*\S", text))
+        (junk.append(line) if is_junk else kept.append((line, text)))
+    if not any(len(text) >= MIN_SYNOPSIS_CHARACTERS for _, text in kept):
+        junk, kept = sorted(junk + [line for line, _ in kept], key=lambda line: line.number), []
+    source = front_matter.source
+    removals = [Removal(source, line.number, line.text.strip(), "front-matter:junk", "structure") for line in junk]
+    removals += [Removal(source, line.number, line.text.strip(), "front-matter:description", "structure") for line, _ in kept]
+    return "\n\n".join(text for _, text in kept), tuple(sorted(removals, key=lambda removal: removal.line))
 
 
 def drop_duplicates(chapters: list[Chapter]) -> tuple[list[Chapter], list[str]]:

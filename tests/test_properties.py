@@ -67,3 +67,27 @@ def test_every_word_of_a_chapter_reaches_the_book(text: str) -> None:
         written = book.text()
         for word in _words(decoded):
             assert word in written
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=600), suffix=st.sampled_from([".txt", ".html"]))
+def test_arbitrary_bytes_as_a_chapter_file_are_a_book_or_a_clean_error(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        write_chapters(Path(folder) / "in", {f"0001{suffix}": data})
+        try:
+            book = build(Path(folder) / "in", BookConfig(title="T"), Path(folder) / "book.epub")
+        except InputError as error:
+            named = str(error).split(": ")[0]
+            assert named in (f"0001{suffix}", str(Path(folder) / "in")) and "\n" not in str(error)
+        else:
+            assert book.path.stat().st_size > 0
+
+
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(files=st.lists(st.tuples(st.binary(min_size=1, max_size=400), st.sampled_from([".txt", ".html"])), min_size=20, max_size=40))
+def test_whatever_arbitrary_bytes_are_accepted_makes_a_book_epubcheck_passes(files: list[tuple[bytes, str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        write_chapters(Path(folder) / "in", {f"{n:04d}{suffix}": data for n, (data, suffix) in enumerate(files, 1)})
+        write_chapters(Path(folder) / "in", {"9999.txt": "Chapter 9999\n\nA chapter that is surely text."})
+        book = OpenedEpub(build(Path(folder) / "in", BookConfig(title="T", skip_bad=True), Path(folder) / "book.epub").path)
+        assert_valid(book.path)

@@ -44,15 +44,16 @@ def test_one_file_with_many_headings_is_split_into_chapters(tmp_path: Path) -> N
     text = "A synopsis line.\n\nChapter 1: One\n\nFirst.\n\nChapter 2: Two\n\nSecond.\nChapter 3 of the statutes is not a heading.\n"
     path = tmp_path / "series.txt"
     path.write_text(text, encoding="utf-8")
-    chapters = read_input(path).chapters
-    assert [chapter.source for chapter in chapters] == ["series.txt #1", "series.txt #2", "series.txt #3"]
-    assert [line.text for line in chapters[0].lines if line.text] == ["A synopsis line."]
-    assert [line.text for line in chapters[2].lines if line.text] == [
+    sources = read_input(path)
+    chapters = sources.chapters
+    assert [chapter.source for chapter in chapters] == ["series.txt #1", "series.txt #2"]
+    assert [line.text for line in sources.front_matter.lines if line.text] == ["A synopsis line."]
+    assert [line.text for line in chapters[1].lines if line.text] == [
         "Chapter 2: Two",
         "Second.",
         "Chapter 3 of the statutes is not a heading.",
     ]
-    assert chapters[2].lines[0].number == 7
+    assert chapters[1].lines[0].number == 7
 
 
 def test_one_file_with_one_heading_is_one_chapter(tmp_path: Path) -> None:
@@ -102,3 +103,33 @@ def test_undecodable_input_is_an_error_naming_the_file(data: bytes, message: str
 def test_bytes_that_are_not_in_the_given_encoding_are_an_error_naming_the_offset() -> None:
     with pytest.raises(InputError, match=r"x.txt: not valid utf-8 \(bad byte at offset 2\)"):
         decode("na\u00efve".encode("latin-1"), "x.txt", "utf-8")
+
+
+def test_a_synopsis_before_the_first_chapter_of_a_one_file_series_becomes_the_description(tmp_path: Path) -> None:
+    from epubgen.build import make_book
+    from epubgen.config import BookConfig
+
+    text = (
+        "The Lantern Keeper\nAuthor: Ash Vale\n\nSynopsis: A keeper of lanterns follows her grandmother's ledger to a drowned chapel.\n\n"
+        "Chapter 1: One\n\nFirst.\n\nChapter 2: Two\n\nSecond.\n"
+    )
+    path = tmp_path / "series.txt"
+    path.write_text(text, encoding="utf-8")
+    book = make_book(path, BookConfig(title="The Lantern Keeper"))
+    assert book.metadata.description == "A keeper of lanterns follows her grandmother's ledger to a drowned chapel."
+    assert [chapter.heading.label for chapter in book.chapters] == ["Chapter 1: One", "Chapter 2: Two"]
+
+
+def test_front_matter_of_only_junk_is_no_description_and_no_chapter(tmp_path: Path) -> None:
+    from epubgen.build import make_book
+    from epubgen.config import BookConfig
+
+    path = tmp_path / "series.txt"
+    path.write_text("The Lantern Keeper\nby Ash\n\nChapter 1: One\n\nFirst.\n\nChapter 2: Two\n\nSecond.\n", encoding="utf-8")
+    book = make_book(path, BookConfig(title="The Lantern Keeper"))
+    assert book.metadata.description == ""
+    assert len(book.chapters) == 2
+    assert [(r.line, r.text, r.rule) for r in book.removals[:2]] == [
+        (1, "The Lantern Keeper", "front-matter:junk"),
+        (2, "by Ash", "front-matter:junk"),
+    ]

@@ -79,6 +79,9 @@ def _names_carry_sequence(names: list[str]) -> bool:
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
     decoded = decode(_read_bytes(path), path.name, encoding)
     pieces = split_at_headings(_file_lines(path, decoded.text))
+    front: tuple[Line, ...] = ()
+    if len(pieces) > 1 and not _opens_chapter(pieces[0]):
+        front, pieces = pieces[0], pieces[1:]
     if len(pieces) == 1:
         chapters = (SourceChapter(source=path.name, lines=pieces[0]),)
     else:
@@ -90,7 +93,13 @@ def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
         named_in_sequence=True,
         newest_mtime=int(path.stat().st_mtime),
         notices=(_decoding_notice(path.name, decoded),),
+        front_matter=SourceChapter(source=f"{path.name} (before the first chapter)", lines=front) if front else None,
     )
+
+
+def _opens_chapter(piece: tuple[Line, ...]) -> bool:
+    first = next((line.text for line in piece if line.text.strip()), "")
+    return parse_heading(first) is not None or parse_volume_marker(first) is not None
 
 
 def split_at_headings(lines: tuple[Line, ...]) -> list[tuple[Line, ...]]:
