@@ -74,6 +74,7 @@ def analyse(input_path: Path, config: BookConfig, progress: Progress | None = No
     description, front_removals = synopsis(sources.front_matter, metadata.title)
     book = Book(
         cover=_given_cover(config, sources),
+        info_page=config.info_page,
         metadata=replace(metadata, description=metadata.description or description),
         chapters=tuple(ordered),
         stylesheet=_stylesheet(config),
@@ -238,6 +239,7 @@ def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, inpu
         description=config.description or given.description,
         publisher=config.publisher or given.publisher,
         source=config.source,
+        original_title=config.original_title,
         subjects=config.subjects or given.subjects,
         identifier=config.identifier or given.identifier,
         modified=_modified_time(sources.newest_mtime),

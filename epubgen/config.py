@@ -41,6 +41,7 @@ FIELDS = (
     Field("author", "list", "Author, or a list of authors.", '"Ash Vale"'),
     Field("translator", "list", "Translator, or a list of translators (dc:contributor, role trl).", '"Mo Lin"'),
     Field("language", "text", "Language of the text, as a BCP 47 tag. Default: en.", '"en"'),
+    Field("original_title", "text", "The title in the original language, shown on the information page.", '"灯守"'),
     Field("description", "text", "A blurb shown by library views.", '"A keeper of lanterns finds one that burns backwards."'),
     Field("publisher", "text", "Publisher or hosting site.", '"Example Web Novels"'),
     Field("source", "text", "Where the chapters came from (a URL).", '"https://example.org/novel/lantern-keeper"'),
@@ -59,6 +60,12 @@ FIELDS = (
     ),
     Field("style", "text", "The stylesheet theme: default (indented paragraphs) or block (spaced paragraphs).", '"default"', choices=("default", "block")),
     Field("css", "text", "Your own CSS file, used instead of the theme, relative to this file.", '"my-style.css"'),
+    Field(
+        "info_page",
+        "bool",
+        "An information page after the title page (source, original title, credits, chapters, date). Default: true.",
+        "true",
+    ),
     Field("cover", "text", "A cover image (JPEG or PNG), relative to this file. Default: one is generated.", '"cover.jpg"'),
     Field("generate_cover", "bool", "Generate a cover (title, author, volume) when none is given. Default: true.", "true"),
     Field(
@@ -166,6 +173,7 @@ class BookConfig:
     author: tuple[str, ...] = ()
     translator: tuple[str, ...] = ()
     language: str = ""
+    original_title: str = ""
     description: str = ""
     publisher: str = ""
     source: str = ""
@@ -174,6 +182,7 @@ class BookConfig:
     encoding: str = ""
     style: str = "default"
     css: str = ""
+    info_page: bool = True
     cover: str = ""
     generate_cover: bool = True
     typography: bool = True

@@ -202,6 +202,7 @@ class Metadata:
     """Seconds since the epoch: the book's dcterms:modified and its zip timestamps."""
     contributors: tuple[tuple[str, str], ...] = ()
     """Other credited people as (MARC relator code, name): editors (edt), proofreaders (pfr)."""
+    original_title: str = ""
     series: str = ""
     """The series a volume belongs to (calibre:series, belongs-to-collection)."""
     series_index: int | None = None
@@ -228,3 +229,5 @@ class Book:
     volumes: tuple[Volume, ...] = ()
     """The book's volumes, when it has more than one: the TOC nests chapters under them."""
     cover: Cover | None = None
+    info_page: bool = True
+    """An information page after the title page: source, original title, credits, chapter range, date."""

@@ -50,6 +50,7 @@ def test_chapters_follow_the_natural_file_order(built: OpenedEpub) -> None:
     assert built.spine_files() == [
         "text/cover.xhtml",
         "text/titlepage.xhtml",
+        "text/information.xhtml",
         "nav.xhtml",
         "text/chapter-0001.xhtml",
         "text/chapter-0002.xhtml",

@@ -38,6 +38,7 @@ from epubgen.package.xhtml import (
     cover_page_document,
     endnotes_document,
     has_endnotes,
+    information_page_document,
     title_page_document,
 )
 
@@ -101,6 +102,7 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
     ebook.add_item(stylesheet)
     front = _cover_page(ebook, book)
     title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, f"../{STYLESHEET}"))
+    front += [title_page] + _information_page(book)
     chapters = [
         _PrebuiltDocument(
             f"chapter-{number:04d}",
@@ -113,13 +115,13 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
     documents = chapters + _endnotes(book)
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
-    for item in (title_page, nav, *documents):
+    for item in (*front, nav, *documents):
         ebook.add_item(item)
     ebook.add_item(epub.EpubNcx())
     ebook.toc = _table_of_contents(book, chapters) + documents[len(chapters) :]
-    ebook.spine = [*front, title_page, nav, *documents]
+    ebook.spine = [*front, nav, *documents]
     ebook.guide = [{"type": "toc", "href": nav.file_name, "title": "Contents"}]
-    if front:
+    if book.cover:
         ebook.guide.insert(0, {"type": "cover", "href": front[0].file_name, "title": "Cover"})
     if chapters:
         ebook.guide.append({"type": "text", "href": chapters[0].file_name, "title": "Start"})
@@ -138,6 +140,13 @@ def _table_of_contents(book: Book, chapters: list[_PrebuiltDocument]) -> list:
     return toc
 
 
+def _information_page(book: Book) -> list[_PrebuiltDocument]:
+    if not book.info_page:
+        return []
+    content = information_page_document(book.metadata, book.chapters, f"../{STYLESHEET}")
+    return [_PrebuiltDocument("information", "text/information.xhtml", "About this book", content)]
+
+
 def _cover_page(ebook: epub.EpubBook, book: Book) -> list[_PrebuiltDocument]:
     """The cover image (properties cover-image, and the EPUB 2 meta name="cover" library views read)
     and a linear page showing it first in the spine: ebooklib's own cover page is non-linear and
@@ -150,9 +159,7 @@ def _cover_page(ebook: epub.EpubBook, book: Book) -> list[_PrebuiltDocument]:
     ebook.add_item(image)
     ebook.add_metadata(None, "meta", "", {"name": "cover", "content": image.id})
     content = cover_page_document(book.metadata, f"../{image.file_name}", f"../{STYLESHEET}")
-    page = _PrebuiltDocument("cover", "text/cover.xhtml", "Cover", content)
-    ebook.add_item(page)
-    return [page]
+    return [_PrebuiltDocument("cover", "text/cover.xhtml", "Cover", content)]
 
 
 def _add_series(ebook: epub.EpubBook, metadata: Metadata) -> None:

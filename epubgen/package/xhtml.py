@@ -13,6 +13,7 @@ and `noteref-<chapter>-<n>`, so they stay unique when endnotes from every chapte
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 
@@ -83,6 +84,33 @@ def cover_page_document(metadata: Metadata, image_href: str, stylesheet_href: st
     section = etree.SubElement(body, "section", {EPUB_TYPE: "cover", "class": "cover"})
     etree.SubElement(section, "img", {"src": image_href, "alt": f"Cover of {metadata.title}", "class": "cover-image"})
     return _serialise(html)
+
+
+def information_page_document(metadata: Metadata, chapters: Sequence[Chapter], stylesheet_href: str) -> bytes:
+    """Where the book came from and who made it: source, original title, credits, chapters, date."""
+    html, body = _document("About this book", metadata.language, stylesheet_href)
+    section = etree.SubElement(body, "section", {EPUB_TYPE: "colophon", "class": "information"})
+    etree.SubElement(section, "h2").text = "About this book"
+    facts = etree.SubElement(section, "dl")
+    for term, value in _information(metadata, chapters):
+        etree.SubElement(facts, "dt").text = term
+        etree.SubElement(facts, "dd").text = value
+    return _serialise(html)
+
+
+def _information(metadata: Metadata, chapters: Sequence[Chapter]) -> list[tuple[str, str]]:
+    editors = tuple(name for role, name in metadata.contributors if role == "edt")
+    numbers = [int(c.heading.number) for c in chapters if c.heading.kind == "chapter" and c.heading.number is not None]
+    facts = [
+        ("Original title", metadata.original_title),
+        ("Author", _join_names(metadata.authors)),
+        ("Translator", _join_names(metadata.translators)),
+        ("Editor", _join_names(editors)),
+        ("Source", metadata.source),
+        ("Chapters", f"{min(numbers)}–{max(numbers)} ({len(chapters)} in this book)" if numbers else str(len(chapters))),
+        ("Text as of", time.strftime("%Y-%m-%d", time.gmtime(metadata.modified))),
+    ]
+    return [(term, value) for term, value in facts if value]
 
 
 def title_page_document(metadata: Metadata, stylesheet_href: str) -> bytes:
