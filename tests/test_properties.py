@@ -64,9 +64,9 @@ def test_every_word_of_a_chapter_reaches_the_book(text: str) -> None:
     assume(decoded is not None)
     with tempfile.TemporaryDirectory() as folder:
         book = _build(Path(folder), [text], "T")
-        written = book.text()
+        written = book.text().casefold()
         for word in _words(decoded):
-            assert word in written
+            assert word.casefold() in written  # a heading's words come out in normalised case
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
