@@ -219,7 +219,7 @@ def _chapters(
     removals: list[Removal] = []
     for done, source in enumerate(sources, 1):
         noted, dropped = extract_notes(source, config.notes)
-        chapters.append(refine(structure_chapter(noted), language, config.typography))
+        chapters.append(refine(structure_chapter(noted, config.plain_emphasis), language, config.typography))
         removals.extend(dropped)
         if progress is not None:
             progress(done, len(sources))

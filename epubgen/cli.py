@@ -48,6 +48,7 @@ def main() -> None:
 @click.option("--css", type=click.Path(path_type=Path, resolve_path=True, exists=True, dir_okay=False), help="Your own CSS file instead of the theme.")
 @click.option("--cover", type=click.Path(path_type=Path, resolve_path=True), help="A cover image (JPEG or PNG).")
 @click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
+@click.option("--plain-emphasis", is_flag=True, default=None, help="Read *word* and _word_ as emphasis.")
 @click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
 @click.option("--skip-bad", is_flag=True, default=None, help="Skip unreadable chapter files with a warning instead of stopping.")
 @click.option(
@@ -72,6 +73,7 @@ def build_command(
     css: Path | None,
     cover: Path | None,
     typography: bool | None,
+    plain_emphasis: bool | None,
     encoding: str | None,
     skip_bad: bool | None,
     report: Path | None,
@@ -88,6 +90,7 @@ def build_command(
             "notes.mode": notes,
             "encoding": encoding,
             "typography": typography,
+            "plain_emphasis": plain_emphasis,
             "cover": str(cover) if cover else None,
             "style": style,
             "css": str(css) if css else None,

@@ -74,6 +74,7 @@ FIELDS = (
         "Typographic quotes, dashes and ellipses (English; other languages get the ellipsis only). Default: true.",
         "true",
     ),
+    Field("plain_emphasis", "bool", "Read *word* and _word_ as emphasis and **word** as strong emphasis. Default: false.", "false"),
     Field("skip_bad", "bool", "Skip chapter files that cannot be read, with a warning, instead of stopping.", "false"),
     Field(
         "volume",
@@ -186,6 +187,7 @@ class BookConfig:
     cover: str = ""
     generate_cover: bool = True
     typography: bool = True
+    plain_emphasis: bool = False
     skip_bad: bool = False
     volume: tuple[tuple[str, int, int], ...] = ()
     volumes: VolumesConfig = dataclass_field(default_factory=VolumesConfig)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from epubgen.headings import parse_heading, parse_volume_marker
-from epubgen.marks import strip_marks
+from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, strip_marks
 from epubgen.model import Block, Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Removal, SceneBreak, SourceChapter, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
@@ -30,10 +30,11 @@ def is_scene_break(text: str) -> bool:
     return _SCENE_BREAK.match(text) is not None
 
 
-def structure_chapter(chapter: NotedChapter) -> Chapter:
+def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Chapter:
     """Turn a chapter's lines into a heading and blocks.
 
     A line holding only a note reference (an inline note that was a paragraph of its own) is kept.
+    With plain_emphasis, `*word*` and `_word_` become emphasis and `**word**` strong emphasis.
     """
     lines = [line for line in chapter.lines if line.text.strip() or any(isinstance(span, NoteRef) for span in line.spans)]
     heading_at, heading = _find_heading(lines)
@@ -48,7 +49,10 @@ def structure_chapter(chapter: NotedChapter) -> Chapter:
         body = body[:marker_at] + body[marker_at + 1 :]
         heading = heading if heading.volume is not None else replace(heading, volume=marker[0])
         volume_title = marker[1]
-    return Chapter(chapter.source, heading, _blocks(body), chapter.notes, volume_title)
+    blocks = _blocks(unwrapped(body) if is_hard_wrapped(body) else body)
+    if plain_emphasis:
+        blocks = tuple(_emphasised(block) for block in blocks)
+    return Chapter(chapter.source, heading, blocks, chapter.notes, volume_title)
 
 
 def _find_volume_marker(lines: list[TextLine]) -> tuple[int, tuple[int, str] | None]:
@@ -202,6 +206,75 @@ def _skip_repeated_heading(lines: list[TextLine], heading: Heading) -> list[Text
         if (again.kind, again.number, again.volume) == (heading.kind, heading.number, heading.volume):
             return lines[:index] + lines[index + 1 :]
     return lines
+
+
+MIN_WRAPPED_LINES = 8
+WRAP_WIDTHS = range(40, 121)
+"""Hard-wrapped text breaks its lines at a fixed width, 40 to 120 characters."""
+
+
+def is_hard_wrapped(lines: list[TextLine]) -> bool:
+    """Text whose paragraphs run over several lines broken at a fixed width.
+
+    Most lines then end close to one width and follow the line before with no blank line
+    between; text with a paragraph per line has lines of every length.
+    """
+    lengths = sorted(len(strip_marks(line.text).strip()) for line in lines)
+    if len(lengths) < MIN_WRAPPED_LINES:
+        return False
+    width = lengths[int(len(lengths) * 0.95) - 1]
+    near_width = sum(width * 0.75 <= length <= width for length in lengths)
+    continued = sum(after.number == before.number + 1 for before, after in zip(lines, lines[1:]))
+    return width in WRAP_WIDTHS and near_width >= len(lengths) / 2 and continued >= len(lines) / 2
+
+
+def unwrapped(lines: list[TextLine]) -> list[TextLine]:
+    """Join the lines of each paragraph: a paragraph ends at a blank line, a short line, an
+    indented line after it, or a scene break."""
+    width = max(len(strip_marks(line.text).strip()) for line in lines)
+    groups: list[list[TextLine]] = []
+    for line in lines:
+        if groups and _continues(groups[-1][-1], line, width):
+            groups[-1].append(line)
+        else:
+            groups.append([line])
+    return [_joined(group) for group in groups]
+
+
+def _continues(before: TextLine, line: TextLine, width: int) -> bool:
+    return (
+        line.number == before.number + 1
+        and len(strip_marks(before.text).strip()) >= width * 0.6
+        and not line.text[:1].isspace()
+        and not is_scene_break(strip_marks(line.text))
+        and not is_scene_break(strip_marks(before.text))
+    )
+
+
+def _joined(group: list[TextLine]) -> TextLine:
+    spans: list[Span] = []
+    for line in group:
+        spans += [" "] * bool(spans) + list(_strip_spans(line.spans))
+    return TextLine(group[0].number, tuple(spans))
+
+
+_STRONG = re.compile(r"(?<![\w*])\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*(?![\w*])")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])|(?<![\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w])")
+
+
+def _emphasised(block: Block) -> Block:
+    """Plain-text emphasis as marks: `**strong**`, `*em*`, `_em_` (not inside words: snake_case stays)."""
+    if not isinstance(block, Paragraph):
+        return block
+    spans = tuple(_emphasis_marks(span) if isinstance(span, str) else span for span in block.spans)
+    return Paragraph(spans)
+
+
+def _emphasis_marks(text: str) -> str:
+    if "*" not in text and "_" not in text:
+        return text
+    text = _STRONG.sub(lambda m: f"{STRONG_OPEN}{m[1]}{STRONG_CLOSE}", text)
+    return _EMPHASIS.sub(lambda m: f"{EM_OPEN}{m[1] or m[2]}{EM_CLOSE}", text)
 
 
 def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:

@@ -104,3 +104,49 @@ def test_gaps_in_the_numbering_are_listed_in_one_warning_run_by_run() -> None:
     chapters = [story(f"{i}.txt", n, "x") for i, n in enumerate(numbers)]
     assert missing_chapters(chapters) == ["missing chapters 3–4, 7, 3"]
     assert missing_chapters([story("a", 1, "x"), story("b", 2, "x")]) == []
+
+
+WRAPPED = """Chapter 1: Wrapped
+
+The lantern on Tern Point had burned every night for sixty-one
+years, and on the sixty-second it went out without a sound. Wren
+saw it from the shop window.
+
+She put down the broom. The street outside was empty, the fog
+already thick between the houses, and somewhere below the cliff
+the sea was working at the rocks as it always had.
+
+* * *
+
+Her grandmother's ledger lay open on the counter where it had
+been left, the last entry written in a hand that shook.
+"""
+
+
+def test_hard_wrapped_text_is_unwrapped_into_its_paragraphs() -> None:
+    chapter = structure_chapter(noted("1.txt", WRAPPED))
+    texts = [block.text if isinstance(block, Paragraph) else "***" for block in chapter.blocks]
+    assert texts == [
+        "The lantern on Tern Point had burned every night for sixty-one years, and on the sixty-second it went out "
+        "without a sound. Wren saw it from the shop window.",
+        "She put down the broom. The street outside was empty, the fog already thick between the houses, and "
+        "somewhere below the cliff the sea was working at the rocks as it always had.",
+        "***",
+        "Her grandmother's ledger lay open on the counter where it had been left, the last entry written in a hand that shook.",
+    ]
+
+
+def test_one_paragraph_per_line_text_is_not_unwrapped() -> None:
+    lines = [f"Line {n} of the story, " + "word " * (n * 7 % 30) for n in range(12)]
+    chapter = structure_chapter(noted("1.txt", "Chapter 1\n" + "\n".join(lines)))
+    assert len(chapter.blocks) == 12
+
+
+def test_plain_text_emphasis_becomes_marks_when_turned_on_and_snake_case_stays() -> None:
+    text = "Chapter 1\n\nShe *meant* it, _truly_, and **loudly**, in snake_case_names and 2*3*4."
+    plain = structure_chapter(noted("1.txt", text))
+    assert plain.blocks[0].text == "She *meant* it, _truly_, and **loudly**, in snake_case_names and 2*3*4."
+    marked = structure_chapter(noted("1.txt", text), plain_emphasis=True)
+    assert marked.blocks[0].text == (
+        "She \ufdd0meant\ufdd1 it, \ufdd0truly\ufdd1, and \ufdd2loudly\ufdd3, in snake_case_names and 2*3*4."
+    )
