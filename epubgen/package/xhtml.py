@@ -89,7 +89,7 @@ def cover_page_document(metadata: Metadata, image_href: str, stylesheet_href: st
 def information_page_document(metadata: Metadata, chapters: Sequence[Chapter], stylesheet_href: str) -> bytes:
     """Where the book came from and who made it: source, original title, credits, chapters, date."""
     html, body = _document("About this book", metadata.language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "colophon", "class": "information"})
+    section = etree.SubElement(body, "section", {EPUB_TYPE: "colophon", "role": "doc-colophon", "class": "information"})
     etree.SubElement(section, "h2").text = "About this book"
     facts = etree.SubElement(section, "dl")
     for term, value in _information(metadata, chapters):
