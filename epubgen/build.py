@@ -219,7 +219,8 @@ def _chapters(
     removals: list[Removal] = []
     for done, source in enumerate(sources, 1):
         noted, dropped = extract_notes(source, config.notes)
-        chapters.append(refine(structure_chapter(noted, config.plain_emphasis), language, config.typography))
+        chapter = refine(structure_chapter(noted, config.plain_emphasis), language, config.typography)
+        chapters.append(replace(chapter, images=source.images) if source.images else chapter)
         removals.extend(dropped)
         if progress is not None:
             progress(done, len(sources))

@@ -12,7 +12,19 @@ EM_CLOSE = "\ufdd1"
 STRONG_OPEN = "\ufdd2"
 STRONG_CLOSE = "\ufdd3"
 MARKS = EM_OPEN + EM_CLOSE + STRONG_OPEN + STRONG_CLOSE
+IMAGE = "\ufdd4"
+"""A line `IMAGE + n` stands for the chapter's n-th illustration."""
 _NO_MARKS = str.maketrans("", "", MARKS)
+
+
+def image_line(index: int) -> str:
+    return f"{IMAGE}{index}"
+
+
+def image_index(text: str) -> int | None:
+    """The illustration a line stands for, if it is an image line."""
+    text = text.strip()
+    return int(text[1:]) if text.startswith(IMAGE) and text[1:].isdigit() else None
 
 
 def strip_marks(text: str) -> str:

@@ -22,6 +22,19 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Illustration:
+    """An image of a chapter: its bytes, their real media type, and its alternative text."""
+
+    data: bytes
+    media_type: str
+    alt: str
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/gif": "gif", "image/webp": "webp"}.get(self.media_type, "jpg")
+
+
+@dataclass(frozen=True)
 class SourceChapter:
     """The text of one chapter as read from disk, split into lines."""
 
@@ -30,6 +43,8 @@ class SourceChapter:
     lines: tuple[Line, ...]
     title_hint: str = ""
     """A title the source gave beside the text (an EPUB's table of contents): used when no heading line is found."""
+    images: tuple[Illustration, ...] = ()
+    """The chapter's illustrations; a line `marks.image_line(n)` marks where the n-th stands."""
 
 
 @dataclass(frozen=True)
@@ -156,7 +171,14 @@ class SceneBreak:
     pass
 
 
-Block = Paragraph | SceneBreak
+@dataclass(frozen=True)
+class Picture:
+    """Where a chapter's illustration stands: an index into Chapter.images."""
+
+    index: int
+
+
+Block = Paragraph | SceneBreak | Picture
 
 
 @dataclass(frozen=True)
@@ -167,6 +189,7 @@ class Chapter:
     notes: tuple[Note, ...] = ()
     volume_title: str = ""
     """The title a volume marker line above the heading gave (`Volume 3: The Sea` -> `The Sea`)."""
+    images: tuple[Illustration, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from epubgen.headings import parse_heading, parse_volume_marker
-from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, strip_marks
-from epubgen.model import Block, Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Removal, SceneBreak, SourceChapter, Span, TextLine
+from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, image_index, strip_marks
+from epubgen.model import Block, Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, Removal, SceneBreak, SourceChapter, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
 """A heading is looked for among a chapter's first few non-blank lines (a site title may come first)."""
@@ -248,6 +248,8 @@ def _continues(before: TextLine, line: TextLine, width: int) -> bool:
         and not line.text[:1].isspace()
         and not is_scene_break(strip_marks(line.text))
         and not is_scene_break(strip_marks(before.text))
+        and image_index(line.text) is None
+        and image_index(before.text) is None
     )
 
 
@@ -281,7 +283,10 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
     """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end."""
     blocks: list[Block] = []
     for line in lines:
-        if is_scene_break(strip_marks(line.text)):
+        picture = image_index(line.text)
+        if picture is not None:
+            blocks.append(Picture(picture))
+        elif is_scene_break(strip_marks(line.text)):
             if blocks and not isinstance(blocks[-1], SceneBreak):
                 blocks.append(SceneBreak())
         else:

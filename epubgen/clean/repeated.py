@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
-from epubgen.marks import strip_marks
+from epubgen.marks import image_index, strip_marks
 from epubgen.model import Line
 from epubgen.structure import is_scene_break
 
@@ -100,10 +100,11 @@ def _top_edge(lines: list[Line]) -> int:
 
 
 def _candidate(text: str) -> bool:
-    """Lines the detector may consider: not dialogue, not a heading, not a scene break."""
+    """Lines the detector may consider: not dialogue, not a heading, not a scene break, not an image."""
     text = strip_marks(text).strip()
     return (
         len(text) > 1
+        and image_index(text) is None
         and text[0] not in _QUOTES
         and text[-1] not in _QUOTES
         and parse_heading(text) is None

@@ -14,6 +14,7 @@ import textwrap
 from PIL import Image, ImageDraw, ImageFont
 
 from epubgen.errors import InputError
+from epubgen.images import image_media_type
 from epubgen.model import Cover
 
 WIDTH, HEIGHT = 1200, 1800
@@ -22,11 +23,10 @@ _MARGIN = 100
 
 def cover_from_bytes(data: bytes, name: str) -> Cover:
     """A user's cover image, declared by what its bytes are, not by its file name."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return Cover(data, "image/png")
-    if data.startswith(b"\xff\xd8\xff"):
-        return Cover(data, "image/jpeg")
-    raise InputError(f"{name}: a cover must be a JPEG or PNG image")
+    media_type = image_media_type(data)
+    if media_type not in ("image/png", "image/jpeg"):
+        raise InputError(f"{name}: a cover must be a JPEG or PNG image")
+    return Cover(data, media_type)
 
 
 def generated_cover(title: str, authors: tuple[str, ...], series: str = "", volume: int | None = None) -> Cover:

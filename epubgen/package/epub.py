@@ -38,6 +38,7 @@ from epubgen.package.xhtml import (
     cover_page_document,
     endnotes_document,
     has_endnotes,
+    illustration_file,
     information_page_document,
     title_page_document,
 )
@@ -95,7 +96,7 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
             ebook.add_metadata("DC", name, value)
     for subject in metadata.subjects:
         ebook.add_metadata("DC", "subject", subject)
-    _add_accessibility(ebook, book.cover is not None)
+    _add_accessibility(ebook, book.cover is not None or any(chapter.images for chapter in book.chapters))
 
     _add_series(ebook, metadata)
     stylesheet = epub.EpubItem(uid="stylesheet", file_name=STYLESHEET, media_type="text/css", content=book.stylesheet.encode())
@@ -113,6 +114,7 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
         for number, chapter in enumerate(book.chapters, 1)
     ]
     documents = chapters + _endnotes(book)
+    _add_illustrations(ebook, book)
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
     for item in (*front, nav, *documents):
@@ -138,6 +140,14 @@ def _table_of_contents(book: Book, chapters: list[_PrebuiltDocument]) -> list:
         start += len(volume.chapters)
         toc.append((epub.Section(volume.label, href=members[0].file_name), members))
     return toc
+
+
+def _add_illustrations(ebook: epub.EpubBook, book: Book) -> None:
+    """Each chapter's images, declared with the media type their bytes show."""
+    for number, chapter in enumerate(book.chapters, 1):
+        for index, image in enumerate(chapter.images):
+            file_name = illustration_file(number, index, image.extension)
+            ebook.add_item(epub.EpubImage(uid=f"image-{number:04d}-{index + 1}", file_name=file_name, media_type=image.media_type, content=image.data))
 
 
 def _information_page(book: Book) -> list[_PrebuiltDocument]:
@@ -192,10 +202,10 @@ def _add_people(ebook: epub.EpubBook, metadata: Metadata) -> None:
         ebook.add_metadata(None, "meta", role, {"refines": f"#{uid}", "property": "role", "scheme": "marc:relators"})
 
 
-def _add_accessibility(ebook: epub.EpubBook, has_cover: bool) -> None:
+def _add_accessibility(ebook: epub.EpubBook, has_images: bool) -> None:
     properties = (
         ("schema:accessMode", "textual"),
-        *((("schema:accessMode", "visual"),) if has_cover else ()),
+        *((("schema:accessMode", "visual"),) if has_images else ()),
         ("schema:accessModeSufficient", "textual"),
         ("schema:accessibilityFeature", "structuralNavigation"),
         ("schema:accessibilityFeature", "tableOfContents"),

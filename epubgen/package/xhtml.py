@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from lxml import etree
 
 from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN
-from epubgen.model import Chapter, Metadata, Note, NoteRef, Paragraph
+from epubgen.model import Chapter, Metadata, Note, NoteRef, Paragraph, Picture
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
@@ -48,11 +48,25 @@ def chapter_document(chapter: Chapter, number: int, language: str, stylesheet_hr
     for block in chapter.blocks:
         if isinstance(block, Paragraph):
             _paragraph(section, block, notes)
+        elif isinstance(block, Picture):
+            _picture(section, chapter, number, block.index)
         else:
             etree.SubElement(section, "hr", {"class": "scene-break"})
     for index in notes.numbered("footnote"):
         _numbered_note(section, notes, index, "footnote", f"#{notes.ref_id(index)}")
     return _serialise(html)
+
+
+def illustration_file(chapter_number: int, index: int, extension: str) -> str:
+    """The file of a chapter's index-th illustration (from 0), in images/ beside text/."""
+    return f"images/chapter-{chapter_number:04d}-{index + 1}.{extension}"
+
+
+def _picture(section: etree._Element, chapter: Chapter, number: int, index: int) -> None:
+    image = chapter.images[index]
+    figure = etree.SubElement(section, "figure", {"class": "illustration"})
+    source = f"../{illustration_file(number, index, image.extension)}"
+    etree.SubElement(figure, "img", {"src": source, "alt": image.alt or f"Illustration {index + 1} of {chapter.heading.label}"})
 
 
 def has_endnotes(chapters: Sequence[Chapter]) -> bool:

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
 import warnings
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from urllib.parse import unquote
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
 from epubgen.errors import InputError
 from epubgen.headings import parse_heading
-from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, strip_marks
+from epubgen.images import image_media_type
+from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, image_line, strip_marks
+from epubgen.model import Illustration
 
 MIN_BODY_CHARACTERS = 200
 SCENE_BREAK = "* * *"
@@ -44,7 +50,20 @@ def parse_markup(markup: str) -> BeautifulSoup:
         return BeautifulSoup(markup, "lxml")
 
 
-def html_to_lines(markup: str, name: str) -> list[str]:
+@dataclass
+class Page:
+    """What a page gives: its lines, its illustrations (image lines point at them), and warnings."""
+
+    lines: list[str]
+    images: list[Illustration] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+ImageLoader = Callable[[str], "bytes | str"]
+"""Given an <img> src: the image's bytes, or why it cannot be had (a one-line reason)."""
+
+
+def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None) -> Page:
     """The chapter text of a saved page as lines: its heading first when the page has one."""
     soup = parse_markup(markup)
     heading = _page_heading(soup)
@@ -52,14 +71,47 @@ def html_to_lines(markup: str, name: str) -> list[str]:
     body = _chapter_body(soup)
     if body is None:
         raise InputError(f"{name}: no chapter text found in this page")
-    lines = block_lines(body)
-    if heading and not any(parse_heading(strip_marks(line)) for line in lines[:3]):
-        lines.insert(0, heading)
-    return lines
+    page = Page([])
+    page.lines = block_lines(body, _image_collector(page, name, load_image))
+    if heading and not any(parse_heading(strip_marks(line)) for line in page.lines[:3]):
+        page.lines.insert(0, heading)
+    return page
 
 
-def block_lines(element: Tag) -> list[str]:
-    """An element's text as lines: one per block element or <br>, emphasis as marks, <hr> as a scene break."""
+def images_beside(page_file: Path) -> ImageLoader:
+    """Load <img> sources from the disk beside a saved page; remote ones cannot be had."""
+
+    def load(source: str) -> bytes | str:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", source, re.IGNORECASE):
+            return f"remote image {source[:80]} left out"
+        path = page_file.parent / unquote(source.split("#")[0].split("?")[0])
+        try:
+            return path.read_bytes()
+        except OSError:
+            return f"image {source[:80]} not found beside the page, left out"
+
+    return load
+
+
+def _image_collector(page: Page, name: str, load_image: ImageLoader | None) -> Callable[[Tag], str | None]:
+    def collect(tag: Tag) -> str | None:
+        source = (tag.get("src") or "").strip()
+        if load_image is None or not source:
+            return None
+        loaded = load_image(source)
+        media_type = image_media_type(loaded) if isinstance(loaded, bytes) else None
+        if media_type is None:
+            page.warnings.append(f"{name}: {loaded if isinstance(loaded, str) else f'{source[:80]} is not an image'}")
+            return None
+        page.images.append(Illustration(loaded, media_type, _SPACES.sub(" ", tag.get("alt") or "").strip()))
+        return image_line(len(page.images) - 1)
+
+    return collect
+
+
+def block_lines(element: Tag, on_image: Callable[[Tag], str | None] | None = None) -> list[str]:
+    """An element's text as lines: one per block element or <br>, emphasis as marks, <hr> as a
+    scene break, an <img> as an image line when on_image gives one."""
     lines: list[str] = []
     current: list[str] = []
 
@@ -80,6 +132,11 @@ def block_lines(element: Tag) -> list[str]:
             elif child.name == "hr":
                 end_line()
                 lines.append(SCENE_BREAK)
+            elif child.name == "img" and on_image is not None:
+                placeholder = on_image(child)
+                if placeholder is not None:
+                    end_line()
+                    lines.append(placeholder)
             elif child.name in _EMPHASIS:
                 opening, closing = _EMPHASIS[child.name]
                 current.append(opening)

@@ -10,7 +10,7 @@ from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.model import Line, SourceChapter, SourceSet
 from epubgen.read.decode import Decoded, decode
 from epubgen.read.epub import read_epub_input
-from epubgen.read.html import html_to_lines
+from epubgen.read.html import html_to_lines, images_beside
 
 CHAPTER_SUFFIXES = (".txt", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -35,13 +35,14 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     for file in files:
         try:
             decoded = decode(_read_bytes(file), file.name, encoding)
-            lines = _file_lines(file, decoded.text)
+            chapter, page_warnings = _chapter_file(file, decoded.text)
         except InputError as error:
             if not skip_bad:
                 raise
             warnings.append(f"skipped {error}")
             continue
-        chapters.append(SourceChapter(source=file.name, lines=lines))
+        chapters.append(chapter)
+        warnings += page_warnings
         read.append(file)
         notices.append(_decoding_notice(file.name, decoded))
     if not chapters:
@@ -78,7 +79,16 @@ def _names_carry_sequence(names: list[str]) -> bool:
 
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
     decoded = decode(_read_bytes(path), path.name, encoding)
-    pieces = split_at_headings(_file_lines(path, decoded.text))
+    if path.suffix.lower() in HTML_SUFFIXES:
+        chapter, warnings = _chapter_file(path, decoded.text)
+        return SourceSet(
+            chapters=(chapter,),
+            named_in_sequence=True,
+            newest_mtime=int(path.stat().st_mtime),
+            warnings=tuple(warnings),
+            notices=(_decoding_notice(path.name, decoded),),
+        )
+    pieces = split_at_headings(_numbered_lines(decoded.text))
     front: tuple[Line, ...] = ()
     if len(pieces) > 1 and not _opens_chapter(pieces[0]):
         front, pieces = pieces[0], pieces[1:]
@@ -154,11 +164,13 @@ def _decoding_notice(name: str, decoded: Decoded) -> str:
     return f"{name}: read as {decoded.encoding}" + (", mojibake repaired" if decoded.repaired else "")
 
 
-def _file_lines(file: Path, text: str) -> tuple[Line, ...]:
-    """A chapter file's lines: a page's text blocks for HTML (numbered in order), else the file's own lines."""
-    if file.suffix.lower() in HTML_SUFFIXES:
-        return tuple(Line(number, line) for number, line in enumerate(html_to_lines(text, file.name), 1))
-    return _numbered_lines(text)
+def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
+    """One chapter file: a saved page's text blocks (numbered in order) and its images, or a text file's lines."""
+    if file.suffix.lower() not in HTML_SUFFIXES:
+        return SourceChapter(source=file.name, lines=_numbered_lines(text)), []
+    page = html_to_lines(text, file.name, images_beside(file))
+    lines = tuple(Line(number, line) for number, line in enumerate(page.lines, 1))
+    return SourceChapter(source=file.name, lines=lines, images=tuple(page.images)), page.warnings
 
 
 def _numbered_lines(text: str) -> tuple[Line, ...]:
