@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from ebooklib import epub
+from PIL import Image
 
-from conftest import OpenedEpub, assert_valid
+from conftest import NS, OpenedEpub, assert_valid
 from epubgen.build import build
 from epubgen.config import BookConfig, load_config
 from epubgen.errors import InputError
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def image_bytes(colour: tuple[int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 60), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def foreign_epub(path: Path) -> Path:
@@ -37,6 +45,9 @@ def foreign_epub(path: Path) -> Path:
         )
         for n, place, landmark in ((1, "the Ferry", "the old mill"), (2, "Gullhaven", "a drowned bell"), (3, "the Chapel", "the last lantern"))
     ]
+    book.set_cover("cover.png", image_bytes((120, 30, 30)))
+    book.add_item(epub.EpubImage(uid="bell", file_name="images/bell.png", media_type="image/png", content=image_bytes((30, 30, 120))))
+    chapters[1].content += '<p><img src="images/bell.png" alt="The drowned bell"/></p>'
     for item in (info, *chapters):
         book.add_item(item)
     book.toc = [info, *chapters]
@@ -58,6 +69,9 @@ def test_an_epub_from_another_tool_is_cleaned_and_keeps_its_metadata(tmp_path: P
     text = book.text()
     assert "novelbin" not in text and "n/o/v/e/l" not in text and "Tap the screen" not in text
     assert book.paragraphs(0) == ["Source: https://example.org/novel"]
+    assert book.files["EPUB/images/cover.png"] == image_bytes((120, 30, 30))
+    figure = book.chapter(2).find(".//x:figure/x:img", NS)
+    assert (figure.get("alt"), book.files["EPUB/images/chapter-0003-1.png"]) == ("The drowned bell", image_bytes((30, 30, 120)))
     assert book.paragraphs(1) == ["The road ran on toward the Ferry.", "She walked slowly past the old mill."]
     assert_valid(book.path)
 

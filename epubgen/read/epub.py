@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from urllib.parse import unquote
 from pathlib import Path
 
 import ebooklib
@@ -17,9 +18,10 @@ from ebooklib import epub
 from lxml import etree
 
 from epubgen.errors import InputError
+from epubgen.marks import image_index
 from epubgen.model import Line, SourceChapter, SourceMetadata, SourceSet
 from epubgen.read.decode import decode
-from epubgen.read.html import block_lines, parse_markup
+from epubgen.read.html import ImageLoader, Page, block_lines, image_collector, parse_markup
 
 _NOT_TEXT = ["script", "style", "nav", "noscript", "iframe", "object", "embed", "form", "svg"]
 _NOTE_TYPES = {"footnote", "endnote", "rearnote", "note"}
@@ -32,19 +34,22 @@ def read_epub_input(path: Path) -> SourceSet:
     front = {metadata.title.casefold(), *(name.casefold() for name in metadata.authors + metadata.translators)}
     documents = [(item, _parse_document(item, path.name)) for item in _spine_documents(book)]
     notes = _take_notes(documents)
-    chapters = []
+    chapters, warnings = [], []
     for item, soup in documents:
         if soup is None or soup.body is None:
             continue
         _put_notes_back(soup, item.get_name(), notes)
-        lines = block_lines(soup.body)
-        if not lines or _is_front_matter(lines, front) or _held_only_notes(soup):
+        page = Page([])
+        page.lines = block_lines(soup.body, image_collector(page, f"{path.name}:{item.get_name()}", _images_inside(book, item)))
+        if not page.lines or _is_front_matter(page.lines, front) or _held_only_notes(soup) or _is_cover_page(page, metadata):
             continue
+        warnings += page.warnings
         chapters.append(
             SourceChapter(
                 source=f"{path.name}:{item.get_name()}",
-                lines=tuple(Line(number, line) for number, line in enumerate(lines, 1)),
+                lines=tuple(Line(number, line) for number, line in enumerate(page.lines, 1)),
                 title_hint=titles.get(item.get_name(), ""),
+                images=tuple(page.images),
             )
         )
     if not chapters:
@@ -53,9 +58,26 @@ def read_epub_input(path: Path) -> SourceSet:
         chapters=tuple(chapters),
         named_in_sequence=True,
         newest_mtime=int(path.stat().st_mtime),
+        warnings=tuple(warnings),
         notices=(f"{path.name}: {len(chapters)} chapters read from the EPUB's spine",),
         metadata=metadata,
     )
+
+
+def _images_inside(book: epub.EpubBook, document: epub.EpubHtml) -> ImageLoader:
+    """Load <img> sources from the EPUB itself, relative to the document that shows them."""
+
+    def load(source: str) -> bytes | str:
+        href = posixpath.normpath(posixpath.join(posixpath.dirname(document.get_name()), unquote(source.split("#")[0])))
+        item = book.get_item_with_href(href)
+        return item.get_content() if item is not None else f"image {source[:80]} is not in the EPUB, left out"
+
+    return load
+
+
+def _is_cover_page(page: Page, metadata: SourceMetadata) -> bool:
+    """A page showing nothing but the cover image: the cover is kept as the cover, not as a chapter."""
+    return all(image_index(line) is not None for line in page.lines) and all(image.data == metadata.cover for image in page.images)
 
 
 def _open(path: Path) -> epub.EpubBook:

@@ -72,7 +72,7 @@ def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None)
     if body is None:
         raise InputError(f"{name}: no chapter text found in this page")
     page = Page([])
-    page.lines = block_lines(body, _image_collector(page, name, load_image))
+    page.lines = block_lines(body, image_collector(page, name, load_image))
     if heading and not any(parse_heading(strip_marks(line)) for line in page.lines[:3]):
         page.lines.insert(0, heading)
     return page
@@ -93,7 +93,8 @@ def images_beside(page_file: Path) -> ImageLoader:
     return load
 
 
-def _image_collector(page: Page, name: str, load_image: ImageLoader | None) -> Callable[[Tag], str | None]:
+def image_collector(page: Page, name: str, load_image: ImageLoader | None) -> Callable[[Tag], str | None]:
+    """What block_lines calls for each <img>: loads it into the page's images and gives its image line."""
     def collect(tag: Tag) -> str | None:
         source = (tag.get("src") or "").strip()
         if load_image is None or not source:
