@@ -80,7 +80,7 @@ def build_command(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Build an EPUB from INPUT: a folder of chapter files, or one .txt file."""
+    """Build an EPUB from INPUT: a folder of chapter files (.txt, .html), one .txt file, or an EPUB."""
     with _user_errors():
         overrides = {
             "title": title,
