@@ -17,7 +17,7 @@ from epubgen.clean.report import write_report
 from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
 from epubgen.package.cover import cover_from_bytes, generated_cover
 from epubgen.notes import extract_notes
-from epubgen.package import write_epub
+from epubgen.incremental import write_changed
 from epubgen.read import read_input
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter, synopsis
 from epubgen.typography import refine
@@ -33,12 +33,14 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class BuildResult:
     paths: tuple[Path, ...]
-    """The EPUBs written: one, or one per volume."""
+    """The EPUBs built: one, or one per volume."""
     book: Book
     size: int
-    """Bytes written, all EPUBs together."""
+    """The EPUBs' size in bytes, all together."""
     notices: tuple[str, ...] = ()
     """Details for --verbose: the encoding each file was read in."""
+    unchanged: tuple[Path, ...] = ()
+    """The EPUBs left untouched: their book was the same as at the last build."""
 
     @property
     def path(self) -> Path:
@@ -91,20 +93,21 @@ def build(
     output: Path | None = None,
     progress: Progress | None = None,
     report: Path | None = None,
+    force: bool = False,
 ) -> BuildResult:
     """Build the EPUB(s) for input_path (see plan_outputs for where they go).
 
-    With report, also write what was removed and why (HTML, or JSON for a .json path).
+    An EPUB whose book is the same as at the last build is left untouched (see incremental),
+    unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
     analysis = analyse(input_path, config, progress)
     planned = plan_outputs(analysis.book, config, output)
-    for path, book in planned:
-        write_epub(book, path)
+    unchanged = write_changed(planned, force)
     if report is not None:
         write_analysis_report(analysis, report)
     paths = tuple(path for path, _ in planned)
     size = sum(path.stat().st_size for path in paths)
-    return BuildResult(paths=paths, book=analysis.book, size=size, notices=analysis.sources.notices)
+    return BuildResult(paths=paths, book=analysis.book, size=size, notices=analysis.sources.notices, unchanged=unchanged)
 
 
 def plan_outputs(book: Book, config: BookConfig, output: Path | None) -> list[tuple[Path, Book]]:
@@ -150,8 +153,12 @@ def _with_cover(book: Book, config: BookConfig) -> Book:
 
 
 def volume_book(book: Book, volume: Volume) -> Book:
-    """One volume of a series as a book of its own: its title says which volume, its metadata the series."""
+    """One volume of a series as a book of its own: its title says which volume, its metadata the series.
+
+    It is dated by its own chapters' files, so new chapters leave the other volumes' bytes alone.
+    """
     metadata = book.metadata
+    newest = max(chapter.mtime for chapter in volume.chapters)
     identifier = f"{metadata.identifier}:volume-{volume.number}" if metadata.identifier else ""
     return replace(
         book,
@@ -163,6 +170,7 @@ def volume_book(book: Book, volume: Volume) -> Book:
             identifier=identifier,
             series=metadata.title,
             series_index=volume.number,
+            modified=_modified_time(newest) if newest else metadata.modified,
         ),
     )
 

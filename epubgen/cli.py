@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import shutil
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from epubgen.build import Progress, analyse, build, write_analysis_report
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
+
+from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, write_analysis_report
 from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
-from epubgen.errors import EpubgenError
+from epubgen.errors import EpubgenError, InputError
 
 PROGRESS_THRESHOLD = 50
 """Builds of fewer chapters finish before a progress bar would be worth drawing."""
@@ -56,6 +63,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Also write what was removed and why: an HTML page, or JSON if PATH ends in .json.",
 )
+@click.option("--force", is_flag=True, help="Rebuild every EPUB, even those unchanged since the last build.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say which encoding each file was read in.")
 def build_command(
@@ -77,11 +85,14 @@ def build_command(
     encoding: str | None,
     skip_bad: bool | None,
     report: Path | None,
+    force: bool,
     quiet: bool,
     verbose: bool,
 ) -> None:
     """Build an EPUB from INPUT: a folder of chapter files (.txt, .html), one .txt file, or an EPUB."""
     with _user_errors():
+        if is_library(input_path):
+            raise InputError(f"{input_path}: a folder of series folders; build them all with: epubgen build-all {input_path}")
         overrides = {
             "title": title,
             "author": author,
@@ -100,7 +111,7 @@ def build_command(
         }
         config = load_config(input_path, config_path, overrides)
         with _progress_bar(quiet) as progress:
-            result = build(input_path, config, output, progress, report)
+            result = build(input_path, config, output, progress, report, force)
     if verbose:
         for notice in result.notices:
             click.echo(notice, err=True)
@@ -110,11 +121,33 @@ def build_command(
         chapters = len(result.book.chapters)
         summary = f"{chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)}"
         if len(result.paths) == 1:
-            click.echo(f"Wrote {result.path} ({summary})")
+            click.echo(f"{_done(result, result.path)} {result.path} ({summary})")
         else:
             for path in result.paths:
-                click.echo(f"Wrote {path}")
+                click.echo(f"{_done(result, path)} {path}")
             click.echo(f"{len(result.paths)} volumes ({summary})")
+
+
+@main.command("build-all")
+@click.argument("library", metavar="LIBRARY", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The folder for every series' EPUBs. Default: output/.")
+@click.option("--force", is_flag=True, help="Rebuild every EPUB, even those unchanged since the last build.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary table; errors and warnings only.")
+def build_all_command(library: Path, output: Path | None, force: bool, quiet: bool) -> None:
+    """Build every series in LIBRARY: each subfolder of chapter files, with its own book.toml."""
+    output = output or OUTPUT_FOLDER
+    with _user_errors(), _library_bars(quiet) as start:
+        results = build_all(library, output, force, start)
+    for result in results:
+        for warning in result.warnings:
+            click.echo(f"warning: {result.name}: {warning}", err=True)
+        if result.error:
+            click.echo(f"error: {result.name}: {result.error}", err=True)
+    if not quiet:
+        for line in _summary_table(results, output):
+            click.echo(line)
+    if any(result.error for result in results):
+        sys.exit(1)
 
 
 @main.command("inspect")
@@ -192,3 +225,101 @@ def _fail(message: str) -> None:
 
 def _size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def _done(result: BuildResult, path: Path) -> str:
+    return "Unchanged" if path in result.unchanged else "Wrote"
+
+
+def _summary_table(results: Sequence[SeriesResult], output: Path) -> list[str]:
+    """One row per series (volumes, chapters, warnings, errors), then the totals."""
+    width = max(len("series"), *(len(result.name) for result in results))
+    rows = [f"{'series':<{width}}  volumes  chapters  warnings  errors"]
+    rows += [
+        f"{result.name:<{width}}  {result.volumes:>7}  {result.chapters:>8}  {len(result.warnings):>8}  {int(bool(result.error)):>6}"
+        for result in results
+    ]
+    built = [result.build for result in results if result.build is not None]
+    epubs = sum(len(build.paths) for build in built)
+    unchanged = sum(len(build.unchanged) for build in built)
+    written = epubs - unchanged
+    rows.append(f"{len(built)} of {len(results)} series built into {output}: {written} EPUB{'s' * (written != 1)} written, {unchanged} unchanged")
+    return rows
+
+
+@contextmanager
+def _library_bars(quiet: bool) -> Iterator[SeriesStart | None]:
+    """Progress of a library build on stderr: on a terminal, two bars redrawn in place (the
+    library's series, the current series' chapters); elsewhere, one line per series."""
+    if quiet:
+        yield None
+        return
+    if not sys.stderr.isatty():
+        yield _series_lines
+        return
+    bars = _LibraryBars(sys.stderr)
+    try:
+        yield bars.start
+        bars.finish()
+    finally:
+        bars.close()
+
+
+def _series_lines(done: int, total: int, name: str) -> None:
+    click.echo(f"[{done + 1}/{total}] {name}", err=True)
+
+
+class _LibraryBars:
+    """Two click progress bars on two lines: click draws a bar on the current line only, so these
+    bars keep count and format their lines (into a sink) while this class draws both in place."""
+
+    BAR_WIDTH = 20
+    LABEL_WIDTH = 24
+
+    def __init__(self, file: TextIO) -> None:
+        self.file = file
+        self.library: ProgressBar[int] | None = None
+        self.chapters: ProgressBar[int] | None = None
+        self.name = ""
+        self.drawn = ""
+
+    def start(self, done: int, total: int, name: str) -> Progress:
+        """A new series: advance the library bar, start an empty chapter bar."""
+        if self.library is None:
+            self.library = self._bar(total, "Library")
+        self.library.update(done - self.library.pos)
+        self.name, self.chapters = name, None
+        self._draw()
+        return self.advance
+
+    def advance(self, done: int, total: int) -> None:
+        if self.chapters is None:
+            self.chapters = self._bar(total, self.name)
+        self.chapters.update(done - self.chapters.pos)
+        self._draw()
+
+    def finish(self) -> None:
+        """Every series built: a full library bar, no chapter bar."""
+        if self.library is not None:
+            self.library.update((self.library.length or 0) - self.library.pos)
+            self.chapters, self.name = None, ""
+            self._draw()
+
+    def close(self) -> None:
+        """Leave the library bar where it is and clear the chapter line, for what is printed next."""
+        if self.library is not None:
+            click.echo("\n\x1b[2K", file=self.file, nl=False)
+
+    def _bar(self, length: int, label: str) -> ProgressBar[int]:
+        label = label[: self.LABEL_WIDTH].ljust(self.LABEL_WIDTH)
+        return click.progressbar(length=length, label=label, show_pos=True, width=self.BAR_WIDTH, file=io.StringIO())
+
+    def _draw(self) -> None:
+        """Both lines, cut to the terminal's width (a wrapped line would break the redraw), the cursor back on the first."""
+        columns = shutil.get_terminal_size().columns - 1
+        first = self.library.format_progress_line() if self.library else ""
+        second = self.chapters.format_progress_line() if self.chapters else self.name
+        lines = f"\r\x1b[2K{first[:columns]}\n\x1b[2K{second[:columns]}\r\x1b[1A"
+        if lines != self.drawn:
+            click.echo(lines, file=self.file, nl=False)
+            self.drawn = lines

@@ -43,6 +43,8 @@ class SourceChapter:
     lines: tuple[Line, ...]
     title_hint: str = ""
     """A title the source gave beside the text (an EPUB's table of contents): used when no heading line is found."""
+    mtime: int = 0
+    """The modification time of the file it was read from, in seconds since the epoch (0: unknown)."""
     images: tuple[Illustration, ...] = ()
     """The chapter's illustrations; a line `marks.image_line(n)` marks where the n-th stands."""
 
@@ -130,6 +132,7 @@ class NotedChapter:
     lines: tuple[TextLine, ...]
     notes: tuple[Note, ...] = ()
     title_hint: str = ""
+    mtime: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ class Chapter:
     notes: tuple[Note, ...] = ()
     volume_title: str = ""
     """The title a volume marker line above the heading gave (`Volume 3: The Sea` -> `The Sea`)."""
+    mtime: int = 0
+    """Its source file's modification time: a volume is dated by its own chapters (0: unknown)."""
     images: tuple[Illustration, ...] = ()
 
 

@@ -178,7 +178,7 @@ def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedCha
     text_lines = [TextLine(line.number, (line.text,)) for line in head] + _anchored([*opening, *story, *closing], notes)
     lines, ordered = _renumbered(text_lines, notes.notes)
     removals = tuple(sorted(notes.removals, key=lambda removal: removal.line))
-    return NotedChapter(chapter.source, lines, ordered, chapter.title_hint), removals
+    return NotedChapter(chapter.source, lines, ordered, chapter.title_hint, mtime=chapter.mtime), removals
 
 
 @dataclass

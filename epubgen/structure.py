@@ -52,7 +52,7 @@ def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Ch
     blocks = _blocks(unwrapped(body) if is_hard_wrapped(body) else body)
     if plain_emphasis:
         blocks = tuple(_emphasised(block) for block in blocks)
-    return Chapter(chapter.source, heading, blocks, chapter.notes, volume_title)
+    return Chapter(chapter.source, heading, blocks, chapter.notes, volume_title, mtime=chapter.mtime)
 
 
 def _find_volume_marker(lines: list[TextLine]) -> tuple[int, tuple[int, str] | None]:

@@ -183,7 +183,7 @@ def test_a_failure_mid_write_leaves_the_previous_book_untouched(tmp_path: Path, 
     with pytest.raises(OutputError, match="No space left on device"):
         build(folder, CONFIG, target)
     assert target.read_bytes() == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["book.epub", "c"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".epubgen-cache.json", "book.epub", "c"]
 
 
 def test_a_build_killed_mid_write_leaves_the_previous_book_untouched(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from epubgen.errors import InputError
@@ -41,7 +42,7 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
                 raise
             warnings.append(f"skipped {error}")
             continue
-        chapters.append(chapter)
+        chapters.append(replace(chapter, mtime=int(file.stat().st_mtime)))
         warnings += page_warnings
         read.append(file)
         notices.append(_decoding_notice(file.name, decoded))

@@ -1,0 +1,100 @@
+"""Build a whole library: every series folder in it, each with its own book.toml, into one output folder.
+
+A series that cannot be built is recorded with its error and the others still build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build
+from epubgen.config import CONFIG_NAME, load_config
+from epubgen.errors import ConfigError, EpubgenError, InputError
+from epubgen.read.text import chapter_files, natural_key
+
+SeriesStart = Callable[[int, int, str], Progress | None]
+"""Called as start(done, total, name) before each series; returns the progress callback for its chapters."""
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    """How one series of the library went: its build, or the error that stopped it."""
+
+    folder: Path
+    build: BuildResult | None = None
+    error: str = ""
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def volumes(self) -> int:
+        return len(self.build.paths) if self.build else 0
+
+    @property
+    def chapters(self) -> int:
+        return len(self.build.book.chapters) if self.build else 0
+
+
+def build_all(library: Path, output: Path | None = None, force: bool = False, start: SeriesStart | None = None) -> list[SeriesResult]:
+    """Build every series folder of library into output (default output/), in name order.
+
+    Raises only when there is no library to build: no such folder, no series in it, or an .epub as output.
+    """
+    output = output or OUTPUT_FOLDER
+    if output.suffix.lower() == ".epub":
+        raise ConfigError(f"{output}: a library is built into a folder, not one .epub file")
+    folders = series_folders(library)
+    results: list[SeriesResult] = []
+    built_by: dict[Path, str] = {}
+    for done, folder in enumerate(folders):
+        progress = start(done, len(folders), folder.name) if start else None
+        result = build_series(folder, output, force, progress)
+        results.append(_with_overwrites(result, built_by))
+    return results
+
+
+def build_series(folder: Path, output: Path, force: bool = False, progress: Progress | None = None) -> SeriesResult:
+    """Build one series with its own book.toml; its failure (an EpubgenError, or the disk
+    refusing a folder) becomes the result's error, so the other series still build."""
+    try:
+        result = build(folder, load_config(folder), output, progress, force=force)
+    except EpubgenError as error:
+        return SeriesResult(folder, error=str(error))
+    except OSError as error:
+        return SeriesResult(folder, error=f"{error.filename or folder}: {error.strerror or error}")
+    return SeriesResult(folder, result, warnings=result.book.warnings)
+
+
+def series_folders(library: Path) -> list[Path]:
+    """The subfolders of library holding chapter files or a book.toml (so that one without chapters is reported)."""
+    if not library.is_dir():
+        raise InputError(f"{library}: no such folder")
+    folders = list(_series_in(library))
+    if not folders:
+        raise InputError(f"{library}: no series folders here (subfolders holding chapter files)")
+    return sorted(folders, key=lambda folder: natural_key(folder.name))
+
+
+def is_library(folder: Path) -> bool:
+    """A folder holding no chapter files itself but series folders: for `build`, a hint to use `build-all`."""
+    return folder.is_dir() and not chapter_files(folder) and any(_series_in(folder))
+
+
+def _series_in(library: Path) -> Iterator[Path]:
+    for entry in library.iterdir():
+        if entry.is_dir() and not entry.name.startswith(".") and ((entry / CONFIG_NAME).is_file() or chapter_files(entry)):
+            yield entry
+
+
+def _with_overwrites(result: SeriesResult, built_by: dict[Path, str]) -> SeriesResult:
+    """Warn when a series wrote an EPUB another series of the library had just written (two series, one title)."""
+    if result.build is None:
+        return result
+    clashes = [f"{path.name} was also built from {built_by[path]}: give one of them another title" for path in result.build.paths if path in built_by]
+    built_by.update(dict.fromkeys(result.build.paths, result.name))
+    return SeriesResult(result.folder, result.build, warnings=result.warnings + tuple(clashes)) if clashes else result

@@ -1,0 +1,98 @@
+"""Incremental builds: write only the EPUBs whose book changed since the last build.
+
+Packaging is a pure function of the Book (and of the code that packages it), so a planned EPUB
+is keyed by a hash of its Book and the versions of epubgen and ebooklib. The cache, a small JSON
+file beside the EPUBs, records for each file name the key of the book last written there and the
+SHA-256 of the bytes written. An EPUB is left alone when its key matches and the file on disk is
+still those bytes; a missing, edited or corrupt entry just means writing it again, so the cache
+is safe to delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from importlib.metadata import version
+from pathlib import Path
+
+from epubgen.atomic import write_atomically
+from epubgen.model import Book
+from epubgen.package import write_epub
+
+CACHE_NAME = ".epubgen-cache.json"
+_FORMAT = 1
+"""The cache file's layout: a cache of another layout is ignored, not misread."""
+
+
+def write_changed(planned: list[tuple[Path, Book]], force: bool = False) -> tuple[Path, ...]:
+    """Write each planned EPUB unless the last build wrote the same book there and it is untouched
+    since; with force, write them all. Returns the paths left as they were."""
+    caches: dict[Path, _Cache] = {}
+    unchanged = []
+    for path, book in planned:
+        cache = caches.setdefault(path.parent, _Cache.load(path.parent))
+        key = book_key(book)
+        if not force and cache.holds(path, key):
+            unchanged.append(path)
+            continue
+        write_epub(book, path)
+        cache.record(path, key)
+    for cache in caches.values():
+        cache.save()
+    return tuple(unchanged)
+
+
+def book_key(book: Book) -> str:
+    """A hash of everything that decides an EPUB's bytes.
+
+    The dataclasses' repr is a complete, deterministic serialisation. Removals and warnings are
+    left out: they describe the whole series (a new chapter adds a warning) but are not packaged.
+    """
+    packaged = replace(book, removals=(), warnings=())
+    text = f"epubgen {version('epubgen')}\nebooklib {version('ebooklib')}\n{packaged!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class _Cache:
+    """The cache file of one output folder: {file name: {"book": key, "sha256": digest of the file}}."""
+
+    folder: Path
+    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def load(cls, folder: Path) -> _Cache:
+        """The folder's cache; an empty one when there is none or it cannot be read."""
+        try:
+            data = json.loads((folder / CACHE_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(folder)
+        if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("files"), dict):
+            return cls(folder)
+        return cls(folder, data["files"])
+
+    def holds(self, path: Path, key: str) -> bool:
+        """True when path is the EPUB of this book, as the last build wrote it."""
+        entry = self.entries.get(path.name)
+        if not isinstance(entry, dict) or entry.get("book") != key:
+            return False
+        try:
+            return _digest(path) == entry.get("sha256")
+        except OSError:
+            return False
+
+    def record(self, path: Path, key: str) -> None:
+        self.entries[path.name] = {"book": key, "sha256": _digest(path)}
+        self.changed = True
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        text = json.dumps({"format": _FORMAT, "files": self.entries}, indent=1, sort_keys=True) + "\n"
+        write_atomically(self.folder / CACHE_NAME, lambda file: file.write(text.encode("utf-8")))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,133 @@
+"""Incremental builds: a rebuild writes only the EPUBs whose book changed; the others are not touched."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import OpenedEpub, write_chapters
+from epubgen.build import build
+from epubgen.cli import main
+from epubgen.config import BookConfig, VolumesConfig
+from epubgen.incremental import CACHE_NAME
+
+DOWNLOADED = 1_700_000_000
+"""When the first chapters were downloaded; the new ones come a day later."""
+A_DAY_LATER = DOWNLOADED + 86_400
+LONG_AGO = 1_000_000_000
+"""Written EPUBs are dated back to this, so that a rewrite shows in st_mtime_ns whatever the clock's granularity."""
+
+CONFIG = BookConfig(title="The Salt Road", volumes=VolumesConfig(per_volume=10, name="{title} - Vol {volume:02d}"))
+VOLUMES = ["The Salt Road - Vol 01.epub", "The Salt Road - Vol 02.epub", "The Salt Road - Vol 03.epub"]
+
+
+def download(folder: Path, first: int, last: int, when: int) -> Path:
+    """Chapters first..last, as a downloader saves them at time `when`."""
+    chapters = {f"{n:04d}.txt": f"Chapter {n}: Mile {n}\n\nThe caravan passed marker {n} at dusk.\n" for n in range(first, last + 1)}
+    write_chapters(folder, chapters)
+    for name in chapters:
+        os.utime(folder / name, (when, when))
+    return folder
+
+
+def snapshot(paths: tuple[Path, ...]) -> dict[str, tuple[int, int, bytes]]:
+    """Each EPUB's modification time (ns), inode and bytes: a rewrite changes the first two."""
+    return {path.name: (path.stat().st_mtime_ns, path.stat().st_ino, path.read_bytes()) for path in paths}
+
+
+def built_long_ago(series: Path, out: Path, config: BookConfig = CONFIG) -> dict[str, tuple[int, int, bytes]]:
+    paths = build(series, config, out).paths
+    for path in paths:
+        os.utime(path, (LONG_AGO, LONG_AGO))
+    return snapshot(paths)
+
+
+@pytest.fixture
+def series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """25 chapters: volumes of 10, 10 and 5. Dated by the files, as a user's builds are."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    return download(tmp_path / "salt-road", 1, 25, DOWNLOADED)
+
+
+def test_new_chapters_rewrite_only_the_volume_they_join(series: Path, tmp_path: Path) -> None:
+    before = built_long_ago(series, tmp_path / "out")
+    assert list(before) == VOLUMES
+
+    download(series, 26, 30, A_DAY_LATER)
+    result = build(series, CONFIG, tmp_path / "out")
+    after = snapshot(result.paths)
+
+    assert [path.name for path in result.unchanged] == VOLUMES[:2]
+    assert after[VOLUMES[0]] == before[VOLUMES[0]] and after[VOLUMES[1]] == before[VOLUMES[1]]
+    mtime, inode, data = after[VOLUMES[2]]
+    assert mtime != before[VOLUMES[2]][0] and data != before[VOLUMES[2]][2]
+    assert len(OpenedEpub(result.paths[2]).chapter_files()) == 10
+
+
+def test_each_volume_is_dated_by_its_own_chapters(series: Path, tmp_path: Path) -> None:
+    download(series, 26, 30, A_DAY_LATER)
+    paths = build(series, CONFIG, tmp_path / "out").paths
+    dates = [OpenedEpub(path).meta_property("dcterms:modified")[0] for path in paths]
+    assert dates == [_iso(DOWNLOADED), _iso(DOWNLOADED), _iso(A_DAY_LATER)]
+
+
+def test_a_re_downloaded_chapter_rewrites_only_its_volume(series: Path, tmp_path: Path) -> None:
+    before = built_long_ago(series, tmp_path / "out")
+    (series / "0015.txt").write_text("Chapter 15: Mile 15\n\nThe caravan passed marker 15 at dawn.\n", encoding="utf-8")
+    after = snapshot(build(series, CONFIG, tmp_path / "out").paths)
+    assert [name for name in VOLUMES if after[name] != before[name]] == [VOLUMES[1]]
+
+
+def test_force_rewrites_every_volume_with_the_same_bytes(series: Path, tmp_path: Path) -> None:
+    before = built_long_ago(series, tmp_path / "out")
+    result = build(series, CONFIG, tmp_path / "out", force=True)
+    after = snapshot(result.paths)
+    assert result.unchanged == ()
+    assert all(after[name][0] != before[name][0] and after[name][2] == before[name][2] for name in VOLUMES)
+
+
+def test_without_the_cache_every_volume_is_rewritten_with_the_same_bytes(series: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    before = built_long_ago(series, out)
+    (out / CACHE_NAME).unlink()
+    deleted = snapshot(build(series, CONFIG, out).paths)
+    (out / CACHE_NAME).write_text("{ not json", encoding="utf-8")
+    garbled = snapshot(build(series, CONFIG, out).paths)
+    for after in (deleted, garbled):
+        assert all(after[name][0] != before[name][0] and after[name][2] == before[name][2] for name in VOLUMES)
+
+
+def test_an_epub_edited_or_deleted_since_the_last_build_is_written_again(series: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    before = built_long_ago(series, out)
+    with (out / VOLUMES[0]).open("ab") as file:
+        file.write(b"!")
+    (out / VOLUMES[1]).unlink()
+    result = build(series, CONFIG, out)
+    assert [path.name for path in result.unchanged] == [VOLUMES[2]]
+    assert snapshot(result.paths)[VOLUMES[0]][2] == before[VOLUMES[0]][2]
+
+
+def test_a_setting_that_changes_every_book_rewrites_every_volume(series: Path, tmp_path: Path) -> None:
+    built_long_ago(series, tmp_path / "out")
+    result = build(series, BookConfig(title="The Salt Road", author=("Ash Vale",), volumes=CONFIG.volumes), tmp_path / "out")
+    assert result.unchanged == ()
+
+
+def test_the_command_says_which_epubs_it_left_unchanged(series: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    book = tmp_path / "book.epub"
+    args = ["build", str(series), "-o", str(book)]
+    first, second, forced = (runner.invoke(main, command) for command in (args, args, args + ["--force"]))
+    assert first.stdout.startswith(f"Wrote {book} (25 chapters, ")
+    assert second.stdout.startswith(f"Unchanged {book} (25 chapters, ")
+    assert forced.stdout.startswith(f"Wrote {book} (25 chapters, ")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [CACHE_NAME, "book.epub", "salt-road"]
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
