@@ -1,0 +1,235 @@
+"""Benchmark `epubgen build` against the plain-Python floor and a minimal ebooklib script (issue 7).
+
+    python benchmarks/run.py [--runs 3] [--sizes 300 3000] [--cache DIR] [--profile]
+
+Generates the synthetic series (benchmarks/generate.py) once per size into a cache folder,
+runs an untimed warm-up round on the smallest size, then times the three tools as child
+processes, alternating them (floor, ebooklib, epubgen, floor, ...) so that a slow moment of
+the machine hits all three alike. Wall time is measured around each child; its peak RSS comes
+from os.wait4(). Prints a Markdown table of medians, the scaling from the smallest to the
+largest size, and the goals of issue 7.
+
+With --profile, runs epubgen once under cProfile on the largest series instead, and prints
+the top functions by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from generate import generate
+
+HERE = Path(__file__).resolve().parent
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+MB = 1024 * 1024
+PROFILE_TOP = 25
+
+GOAL_TIMES_FLOOR = 2.0
+GOAL_PEAK_RSS = 200 * MB
+GOAL_SCALING_SLACK = 1.1
+"""Time may grow at most 10% faster than the chapter count: 3,000 chapters in at most 11x the time of 300."""
+
+Command = Callable[[Path, Path], list[str]]
+
+
+def _script(name: str) -> Command:
+    return lambda series, output: [sys.executable, str(HERE / name), str(series), str(output)]
+
+
+def _epubgen(series: Path, output: Path) -> list[str]:
+    return [sys.executable, "-m", "epubgen", "build", str(series), "-o", str(output), "-q"]
+
+
+TOOLS: dict[str, Command] = {
+    "floor": _script("floor.py"),
+    "ebooklib": _script("minimal_ebooklib.py"),
+    "epubgen": _epubgen,
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    """Seconds, interpreter start-up included: what the user waits."""
+    peak_rss: int
+    """Bytes."""
+
+
+@dataclass(frozen=True)
+class Result:
+    tool: str
+    chapters: int
+    input_bytes: int
+    runs: tuple[Run, ...]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(run.wall for run in self.runs)
+
+    @property
+    def peak_rss(self) -> float:
+        return statistics.median(run.peak_rss for run in self.runs)
+
+
+def series(size: int, cache: Path) -> Path:
+    """The folder of the size-chapter series, generated unless the cache holds it.
+
+    The folder name carries a hash of generate.py, so a changed generator never reuses old text.
+    """
+    fingerprint = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:12]
+    folder = cache / f"endless-ledger-{size}-{fingerprint}"
+    if not folder.is_dir():
+        print(f"generating {size} chapters into {folder}", file=sys.stderr)
+        partial = cache / f"{folder.name}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        generate(size, partial)
+        partial.rename(folder)
+    return folder
+
+
+def input_size(folder: Path) -> int:
+    return sum(file.stat().st_size for file in folder.glob("*.txt"))
+
+
+def measure(command: list[str], output: Path) -> Run:
+    """Run command as a child process; stop the benchmark with its error output if it fails."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0 or not output.is_file():
+            errors.seek(0)
+            sys.exit(f"failed (exit {child.returncode}): {' '.join(command)}\n{errors.read().decode(errors='replace')}")
+    output.unlink()
+    return Run(wall=wall, peak_rss=usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
+
+
+def benchmark(folders: dict[int, Path], runs: int, workdir: Path) -> list[Result]:
+    """Time every tool on every series, alternating the tools within each round.
+
+    An untimed warm-up round on the smallest series first, so that no timed run pays for
+    compiling bytecode or reading the files from disk.
+    """
+    output = workdir / "book.epub"
+    smallest = folders[min(folders)]
+    for command in TOOLS.values():
+        measure(command(smallest, output), output)
+    results = []
+    for size, folder in folders.items():
+        timings: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+        for round_number in range(1, runs + 1):
+            print(f"N={size}: round {round_number}/{runs}", file=sys.stderr)
+            for tool, command in TOOLS.items():
+                timings[tool].append(measure(command(folder, output), output))
+        results += [Result(tool, size, input_size(folder), tuple(timings[tool])) for tool in TOOLS]
+    return results
+
+
+def results_table(results: list[Result]) -> str:
+    floors = {result.chapters: result.wall for result in results if result.tool == "floor"}
+    rows = [
+        "| tool | N | wall (median, min–max) | chapters/s | MB/s | peak RSS MB | × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        walls = [run.wall for run in result.runs]
+        rows.append(
+            f"| {result.tool} | {result.chapters} | {result.wall:.2f} s ({min(walls):.2f}–{max(walls):.2f}) "
+            f"| {result.chapters / result.wall:,.0f} | {result.input_bytes / MB / result.wall:.1f} "
+            f"| {result.peak_rss / MB:.0f} | {result.wall / floors[result.chapters]:.2f} |"
+        )
+    return "\n".join(rows)
+
+
+def scaling_table(results: list[Result]) -> str:
+    small, large = min(r.chapters for r in results), max(r.chapters for r in results)
+    wall = {(r.tool, r.chapters): r.wall for r in results}
+    rows = [
+        f"| tool | wall N={small} | wall N={large} | scaling {small} → {large} (chapters ×{large / small:.3g}) |",
+        "|---|---:|---:|---:|",
+    ]
+    for tool in TOOLS:
+        small_wall, large_wall = wall[tool, small], wall[tool, large]
+        rows.append(f"| {tool} | {small_wall:.2f} s | {large_wall:.2f} s | ×{large_wall / small_wall:.2f} |")
+    return "\n".join(rows)
+
+
+def goals(results: list[Result]) -> str:
+    """Issue 7's goals for epubgen, judged on the largest series."""
+    small, large = min(r.chapters for r in results), max(r.chapters for r in results)
+    by_key = {(r.tool, r.chapters): r for r in results}
+    epubgen = by_key["epubgen", large]
+    times_floor = epubgen.wall / by_key["floor", large].wall
+    scaling = epubgen.wall / by_key["epubgen", small].wall
+    scaling_goal = GOAL_SCALING_SLACK * large / small
+    checks = (
+        (f"wall ≤ {GOAL_TIMES_FLOOR:g}× floor at N={large}", f"{times_floor:.2f}×", times_floor <= GOAL_TIMES_FLOOR),
+        (f"peak RSS < {GOAL_PEAK_RSS / MB:.0f} MB at N={large}", f"{epubgen.peak_rss / MB:.0f} MB", epubgen.peak_rss < GOAL_PEAK_RSS),
+        (f"scaling {small} → {large} ≤ ×{scaling_goal:.3g}", f"×{scaling:.2f}", scaling <= scaling_goal),
+    )
+    return "\n".join(f"- {goal}: {value} — {'met' if ok else 'NOT met'}" for goal, value, ok in checks)
+
+
+def profile(folder: Path, workdir: Path) -> None:
+    """Run epubgen once under cProfile and print the top functions by cumulative time."""
+    output, stats_file = workdir / "book.epub", workdir / "epubgen.prof"
+    command = [sys.executable, "-m", "cProfile", "-o", str(stats_file), *_epubgen(folder, output)[1:]]
+    run = measure(command, output)
+    print(f"epubgen under cProfile on {folder.name}: {run.wall:.2f} s wall, peak RSS {run.peak_rss / MB:.0f} MB\n")
+    pstats.Stats(str(stats_file)).sort_stats("cumulative").print_stats(PROFILE_TOP)
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each tool on each size (default 3)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 3000], help="chapter counts (default 300 3000)")
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "epubgen-benchmark", help="where generated series are kept"
+    )
+    parser.add_argument("--profile", action="store_true", help="profile epubgen on the largest size instead of timing")
+    arguments = parser.parse_args(argv)
+    if arguments.runs < 1 or min(arguments.sizes) < 1:
+        parser.error("--runs and --sizes must be positive")
+    return arguments
+
+
+def main(argv: list[str]) -> int:
+    arguments = parse_arguments(argv)
+    arguments.cache.mkdir(parents=True, exist_ok=True)
+    sizes = sorted(set(arguments.sizes))
+    if arguments.profile:
+        with tempfile.TemporaryDirectory(prefix="epubgen-benchmark-") as workdir:
+            profile(series(sizes[-1], arguments.cache), Path(workdir))
+        return 0
+    folders = {size: series(size, arguments.cache) for size in sizes}
+    with tempfile.TemporaryDirectory(prefix="epubgen-benchmark-") as workdir:
+        results = benchmark(folders, arguments.runs, Path(workdir))
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {arguments.runs} runs each, medians; MB = 2^20 bytes\n")
+    for size, folder in folders.items():
+        print(f"- N={size}: {input_size(folder) / MB:.1f} MB of text in {folder}")
+    print()
+    print(results_table(results))
+    if len(sizes) > 1:
+        print()
+        print(scaling_table(results))
+        print()
+        print(goals(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
