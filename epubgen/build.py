@@ -6,7 +6,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 
@@ -14,9 +14,10 @@ from epubgen.clean import CleanResult, clean
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.clean.report import write_report
-from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.model import Block, Book, Chapter, Cover, Metadata, Paragraph, Removal, SourceChapter, SourceSet, Volume
 from epubgen.package.cover import cover_from_bytes, generated_cover
 from epubgen.notes import extract_notes
+from epubgen.parallel import split_work
 from epubgen.incremental import write_changed
 from epubgen.read import read_input
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter, synopsis
@@ -222,17 +223,86 @@ def slug(title: str) -> str:
 def _chapters(
     sources: tuple[SourceChapter, ...], config: BookConfig, language: str, progress: Progress | None
 ) -> tuple[list[Chapter], tuple[Removal, ...]]:
-    """The per-chapter stages: notes, structure, typography."""
+    """The per-chapter stages: notes, structure, typography.
+
+    A long series is shared out among processes (epubgen.parallel); the chapters come back in
+    order, each the same as one process makes it.
+    """
+    total = len(sources)
+
+    def work(start: int, stop: int) -> list[tuple[Chapter, tuple[Removal, ...]]]:
+        done = []
+        for index in range(start, stop):
+            noted, dropped = extract_notes(sources[index], config.notes)
+            done.append((refine(structure_chapter(noted, config.plain_emphasis), language, config.typography), dropped))
+            if progress is not None and start == 0:
+                progress(index + 1, total)
+        return done
+
+    parts = split_work(work, total, encode=_compact_chapters(sources), decode=_expanded_chapters(sources))
     chapters: list[Chapter] = []
     removals: list[Removal] = []
-    for done, source in enumerate(sources, 1):
-        noted, dropped = extract_notes(source, config.notes)
-        chapter = refine(structure_chapter(noted, config.plain_emphasis), language, config.typography)
+    for source, (chapter, dropped) in zip(sources, (result for part in parts for result in part)):
         chapters.append(replace(chapter, images=source.images) if source.images else chapter)
         removals.extend(dropped)
-        if progress is not None:
-            progress(done, len(sources))
+    if progress is not None:
+        for done in range(len(parts[0]) + 1, total + 1):
+            progress(done, total)
     return chapters, tuple(removals)
+
+
+_SIMPLE_PARAGRAPHS = [field.name for field in fields(Paragraph)] == ["spans"]
+"""Paragraph holds nothing but its spans: one of a single string can travel as that string."""
+
+_Done = list[tuple[Chapter, tuple[Removal, ...]]]
+
+
+def _compact_chapters(sources: tuple[SourceChapter, ...]) -> Callable[[int, _Done], object]:
+    """In a child process, before pickling: a paragraph of a single string as that string, or as
+    the index of the source line it still is (the caller has that string already: no second copy).
+    Pickling a dataclass instance costs many times more than pickling a string or a number."""
+
+    def compact(start: int, part: _Done) -> object:
+        if not _SIMPLE_PARAGRAPHS:
+            return part
+        result = []
+        for source, (chapter, dropped) in zip(sources[start:], part):
+            lines = {id(line.text): index for index, line in enumerate(source.lines)}
+            blocks = tuple(_compact_block(block, lines) for block in chapter.blocks)
+            result.append((replace(chapter, blocks=blocks), dropped))
+        return result
+
+    return compact
+
+
+def _compact_block(block: Block, lines: dict[int, int]) -> Block | str | int:
+    if type(block) is Paragraph and len(block.spans) == 1 and type(block.spans[0]) is str:
+        text = block.spans[0]
+        return lines.get(id(text), text)
+    return block
+
+
+def _expanded_chapters(sources: tuple[SourceChapter, ...]) -> Callable[[int, object], _Done]:
+    """The chapters of _compact_chapters() as they were."""
+
+    def expand(start: int, part: object) -> _Done:
+        if not _SIMPLE_PARAGRAPHS:
+            return part  # type: ignore[return-value]
+        result = []
+        for source, (chapter, dropped) in zip(sources[start:], part):  # type: ignore[call-overload]
+            blocks = tuple(_expanded_block(block, source) for block in chapter.blocks)
+            result.append((replace(chapter, blocks=blocks), dropped))
+        return result
+
+    return expand
+
+
+def _expanded_block(block: Block | str | int, source: SourceChapter) -> Block:
+    if type(block) is str:
+        return Paragraph((block,))
+    if type(block) is int:
+        return Paragraph((source.lines[block].text,))
+    return block  # type: ignore[return-value]
 
 
 def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, input_path: Path) -> Metadata:

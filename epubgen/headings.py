@@ -42,6 +42,10 @@ _VOLUME_MARKER = re.compile(
 _CJK_VOLUME_MARKER = re.compile(rf"^第\s*(?P<volume>{_CJK_NUMBER})\s*[卷部](?:\s*[:：\-–—.、]?\s*)(?P<title>.*)$")
 _PART = re.compile(r"\s*[(\[（]?\s*part\s*(?P<part>\d+)\s*[)\]）]?\s*$", re.IGNORECASE)
 
+_CANNOT_START = frozenset(chr(code) for code in range(128)) - frozenset("VvBbCcPpEeIiAaSs")
+"""ASCII characters no heading starts with: the patterns above start with `vol`/`book`, `ch`,
+one of the special kinds or `第` (any case); most story lines are turned away by this one look."""
+
 _ROMAN = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
 _CJK_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CJK_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -59,6 +63,8 @@ def parse_heading(line: str) -> Heading | None:
     """
     line = line.strip()
     if not line or len(line) > MAX_HEADING_LENGTH:
+        return None
+    if line[0] in _CANNOT_START:
         return None
     for parse in (_parse_numbered, _parse_special, _parse_cjk):
         heading = parse(line)

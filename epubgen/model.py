@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One line of a source file, with its 1-based line number in that file."""
 
@@ -82,7 +82,7 @@ class SourceSet:
     """The text of a one-file series before its first chapter: a synopsis, or junk."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Removal:
     """One thing a stage took out of the running text, and why: the audit record."""
 
@@ -93,7 +93,7 @@ class Removal:
     stage: str = "clean"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Note:
     """A translator (TL), editor (ED), proofreader (PR) or author (AN) note."""
 
@@ -104,7 +104,7 @@ class Note:
     """How the book shows it: footnote, endnote or inline (book.toml's mode for its kind)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoteRef:
     """The place in a paragraph where a note was attached: an index into Chapter.notes."""
 
@@ -114,7 +114,14 @@ class NoteRef:
 Span = str | NoteRef
 
 
-@dataclass(frozen=True)
+def _text_of(spans: tuple[Span, ...]) -> str:
+    """The text of spans without their note references (most often a single string: no join then)."""
+    if len(spans) == 1 and type(spans[0]) is str:
+        return spans[0]
+    return "".join(span for span in spans if isinstance(span, str))
+
+
+@dataclass(frozen=True, slots=True)
 class TextLine:
     """A line of running text after note extraction: text interleaved with note references."""
 
@@ -123,7 +130,7 @@ class TextLine:
 
     @property
     def text(self) -> str:
-        return "".join(span for span in self.spans if isinstance(span, str))
+        return _text_of(self.spans)
 
 
 @dataclass(frozen=True)
@@ -135,7 +142,7 @@ class NotedChapter:
     mtime: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     """A parsed chapter heading: `Vol. 2 Ch. 3 - Title (Part 2)` -> volume 2, number 3, part 2."""
 
@@ -160,21 +167,21 @@ class Heading:
         return f"{name}: {title}" if title else name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     spans: tuple[Span, ...]
 
     @property
     def text(self) -> str:
-        return "".join(span for span in self.spans if isinstance(span, str))
+        return _text_of(self.spans)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SceneBreak:
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Picture:
     """Where a chapter's illustration stands: an index into Chapter.images."""
 

@@ -73,6 +73,11 @@ class _Labels:
     in_brackets: re.Pattern[str]
     paragraph: re.Pattern[str]
     heading: re.Pattern[str]
+    after_bracket: re.Pattern[str]
+    line_start: re.Pattern[str]
+    """Where a note could start in a chapter's text: a label after an opening bracket, or at the
+    start of a line (a paragraph note, a section heading; searched in "\\n" + the text). A chapter
+    neither finds anything in holds no note of any form."""
 
     def bracket_label(self, text: str, start: int, end: int) -> tuple[str, int] | None:
         """The kind of a note whose label opens text[start:end], and where its words begin."""
@@ -115,12 +120,18 @@ def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
     words = "|".join(re.escape(word).replace("'", "['’]") for word in sorted(labels, key=len, reverse=True))
     label = rf"(?P<who>{words})(?:['’]?s?(?:{_SPACE}+(?P<noun>notes?|thoughts))?)"
     generic = "|".join(GENERIC_HEADINGS)
+    any_label = rf"(?:{words})(?:['’]?s?(?:{_SPACE}+(?:notes?|thoughts))?)"
     return _Labels(
         kinds={_label_key(word): kind for word, kind in labels.items()},
         self_named=SELF_NAMED_LABELS | {_label_key(word) for word, _ in user_labels},
         in_brackets=re.compile(rf"{_SPACE}*{label}{_SPACE}*[:：]", re.IGNORECASE),
         paragraph=re.compile(rf"{label}{_SPACE}*[:：]", re.IGNORECASE),
         heading=re.compile(rf"(?:{label}|(?P<generic>{generic})){_SPACE}*[:：]?", re.IGNORECASE),
+        after_bracket=re.compile(rf"[{re.escape(_OPENERS)}][^\S\n]*{any_label}{_SPACE}*[:：]", re.IGNORECASE),
+        line_start=re.compile(
+            rf"\n[^\S\n]*(?:{any_label}{_SPACE}*[:：]|(?:{any_label}|{generic}){_SPACE}*[:：]?[^\S\n]*(?=\n|\Z))",
+            re.IGNORECASE,
+        ),
     )
 
 
@@ -162,6 +173,8 @@ def bracket_pairs(text: str) -> dict[int, int]:
 def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedChapter, tuple[Removal, ...]]:
     """Split the chapter's notes from its text; every note found is also returned as a removal."""
     labels = _labels(config.labels)
+    if not _may_hold_notes(chapter.lines, labels):
+        return _without_notes(chapter), ()
     body_start = _body_start(chapter.lines, chapter.title_hint)
     head, body = chapter.lines[:body_start], chapter.lines[body_start:]
     story_start = _leading_notes_end(body, labels)
@@ -179,6 +192,35 @@ def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedCha
     lines, ordered = _renumbered(text_lines, notes.notes)
     removals = tuple(sorted(notes.removals, key=lambda removal: removal.line))
     return NotedChapter(chapter.source, lines, ordered, chapter.title_hint, mtime=chapter.mtime), removals
+
+
+def _may_hold_notes(lines: Sequence[Line], labels: _Labels) -> bool:
+    """False when no line can be or hold a note: no label after an opening bracket or at the start
+    of a line, in the text or in the text without its emphasis marks. One search over the whole
+    chapter spares the line-by-line work in the chapters (most of them) that have no notes."""
+    joined = "\n".join(line.text for line in lines)
+    if joined.count("\n") != len(lines) - 1:
+        return True  # no lines, or a line holding a line break of its own: the long way
+    plain = strip_marks(joined)
+    return any(_may_hold_label(text, labels) for text in ((joined,) if plain is joined else (joined, plain)))
+
+
+def _may_hold_label(text: str, labels: _Labels) -> bool:
+    if any(opener in text for opener in _OPENERS) and labels.after_bracket.search(text) is not None:
+        return True
+    return labels.line_start.search("\n" + text) is not None
+
+
+def _without_notes(chapter: SourceChapter) -> NotedChapter:
+    """What the long way makes of a chapter without notes: every line as it is, except that the
+    blank lines from the first line of story on hold no text at all."""
+    lines = chapter.lines
+    body_start = _body_start(lines, chapter.title_hint)
+    story_start = next((index for index in range(body_start, len(lines)) if lines[index].text.strip()), len(lines))
+    text_lines = tuple(
+        TextLine(line.number, (line.text,) if index < story_start or line.text else ()) for index, line in enumerate(lines)
+    )
+    return NotedChapter(chapter.source, text_lines, (), chapter.title_hint, mtime=chapter.mtime)
 
 
 @dataclass

@@ -36,7 +36,7 @@ def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Ch
     A line holding only a note reference (an inline note that was a paragraph of its own) is kept.
     With plain_emphasis, `*word*` and `_word_` become emphasis and `**word**` strong emphasis.
     """
-    lines = [line for line in chapter.lines if line.text.strip() or any(isinstance(span, NoteRef) for span in line.spans)]
+    lines = [line for line in chapter.lines if _holds_something(line)]
     heading_at, heading = _find_heading(lines)
     if heading is None:
         heading = _heading_from_hint(chapter.title_hint) or heading_from_name(chapter.source)
@@ -53,6 +53,14 @@ def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Ch
     if plain_emphasis:
         blocks = tuple(_emphasised(block) for block in blocks)
     return Chapter(chapter.source, heading, blocks, chapter.notes, volume_title, mtime=chapter.mtime)
+
+
+def _holds_something(line: TextLine) -> bool:
+    """Text, or a note reference (the common case first: one string)."""
+    spans = line.spans
+    if len(spans) == 1 and type(spans[0]) is str:
+        return bool(spans[0].strip())
+    return bool(line.text.strip()) or any(isinstance(span, NoteRef) for span in spans)
 
 
 def _find_volume_marker(lines: list[TextLine]) -> tuple[int, tuple[int, str] | None]:
@@ -219,13 +227,15 @@ def is_hard_wrapped(lines: list[TextLine]) -> bool:
     Most lines then end close to one width and follow the line before with no blank line
     between; text with a paragraph per line has lines of every length.
     """
-    lengths = sorted(len(strip_marks(line.text).strip()) for line in lines)
-    if len(lengths) < MIN_WRAPPED_LINES:
+    if len(lines) < MIN_WRAPPED_LINES:
         return False
+    continued = sum(after.number == before.number + 1 for before, after in zip(lines, lines[1:]))
+    if continued < len(lines) / 2:  # the cheap test first: most text has blank lines between paragraphs
+        return False
+    lengths = sorted(len(strip_marks(line.text).strip()) for line in lines)
     width = lengths[int(len(lengths) * 0.95) - 1]
     near_width = sum(width * 0.75 <= length <= width for length in lengths)
-    continued = sum(after.number == before.number + 1 for before, after in zip(lines, lines[1:]))
-    return width in WRAP_WIDTHS and near_width >= len(lengths) / 2 and continued >= len(lines) / 2
+    return width in WRAP_WIDTHS and near_width >= len(lengths) / 2
 
 
 def unwrapped(lines: list[TextLine]) -> list[TextLine]:
@@ -283,10 +293,11 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
     """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end."""
     blocks: list[Block] = []
     for line in lines:
-        picture = image_index(line.text)
+        text = line.text
+        picture = image_index(text)
         if picture is not None:
             blocks.append(Picture(picture))
-        elif is_scene_break(strip_marks(line.text)):
+        elif is_scene_break(strip_marks(text)):
             if blocks and not isinstance(blocks[-1], SceneBreak):
                 blocks.append(SceneBreak())
         else:
@@ -296,9 +307,19 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+_SPACE_RUN = re.compile(r"[ \t\u3000]{2,}")
+
+
+def _collapse_spaces(text: str) -> str:
+    """Runs of spaces, tabs and ideographic spaces as one space; substring tests first, as most lines have none."""
+    if "  " in text or "\t" in text or "\u3000" in text:
+        return _SPACE_RUN.sub(" ", text)
+    return text
+
+
 def _strip_spans(spans: tuple[Span, ...]) -> tuple[Span, ...]:
     """Trim the whitespace at both ends of a line and collapse inner runs of spaces."""
-    cleaned = [re.sub(r"[ \t\u3000]{2,}", " ", span) if isinstance(span, str) else span for span in spans]
+    cleaned = [_collapse_spaces(span) if isinstance(span, str) else span for span in spans]
     if cleaned and isinstance(cleaned[0], str):
         cleaned[0] = cleaned[0].lstrip()
     if cleaned and isinstance(cleaned[-1], str):

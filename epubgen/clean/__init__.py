@@ -9,6 +9,7 @@ report and the book are made from the same record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from epubgen.clean import credits, repeated, watermark
@@ -16,6 +17,7 @@ from epubgen.clean.rules import RuleSet, rule_set
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
+from epubgen.parallel import paused_gc, split_work
 
 
 @dataclass(frozen=True)
@@ -41,21 +43,80 @@ class _LineCleaner:
 
 def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
     """Return the chapters without their boilerplate, the record of what went, and what it told us."""
+    with paused_gc():
+        return _clean(chapters, config)
+
+
+def _clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
     cleaner = _LineCleaner(
         rules=rule_set(config),
         keep=frozenset(text.casefold() for text in config.keep),
         watermarks="watermarks" not in config.disable,
         credits="credits" not in config.disable,
     )
+
+    def work(start: int, stop: int) -> list[_RulesDone]:
+        done = []
+        for chapter in chapters[start:stop]:
+            removed: list[Removal] = []
+            credited: dict[tuple[str, str], None] = {}
+            kept = _apply_rules(chapter, cleaner, removed, credited)
+            keys = repeated.line_keys(_text_lines(kept)) if config.detect_repeated else []
+            done.append((kept, removed, credited, keys))
+        return done
+
     removals: list[Removal] = []
     found_credits: dict[tuple[str, str], None] = {}
-    by_rules = [_apply_rules(chapter, cleaner, removals, found_credits) for chapter in chapters]
-    detected = repeated.find_repeated([_text_lines(lines) for lines in by_rules], config)
+    by_rules: list[list[Line]] = []
+    keys: list[list[str]] = []
+    for part in split_work(work, len(chapters), encode=_compact_lines(chapters), decode=_expanded_lines(chapters)):
+        for kept, removed, credited, chapter_keys in part:
+            by_rules.append(kept)
+            removals += removed
+            found_credits.update(credited)
+            keys.append(chapter_keys)
+    detected = repeated.find_repeated([_text_lines(lines) for lines in by_rules], config, keys)
+    del keys
     cleaned = tuple(
         replace(chapter, lines=_drop_repeated(chapter.source, lines, detected, cleaner, removals))
         for chapter, lines in zip(chapters, by_rules)
     )
     return CleanResult(cleaned, tuple(removals), detected.title, tuple(found_credits))
+
+
+_RulesDone = tuple[list[Line], list[Removal], dict[tuple[str, str], None], list[str]]
+"""What the rules did to a chapter: the lines kept, the removals, the credits found, and the
+repeated-line detector's key of each line of text kept (repeated.line_keys)."""
+
+
+def _compact_lines(chapters: tuple[SourceChapter, ...]) -> Callable[[int, list[_RulesDone]], list[tuple]]:
+    """In a child process, before pickling: each kept line that is a line of the chapter as its
+    index there (the caller has it already), a changed one as (number, text); the keys as one string."""
+
+    def compact(start: int, part: list[_RulesDone]) -> list[tuple]:
+        result = []
+        for chapter, (kept, removed, credited, keys) in zip(chapters[start:], part):
+            index = {id(line): position for position, line in enumerate(chapter.lines)}
+            lines = [index[id(line)] if id(line) in index else (line.number, line.text) for line in kept]
+            result.append((lines, removed, list(credited), len(keys), "\n".join(keys)))
+        return result
+
+    return compact
+
+
+def _expanded_lines(chapters: tuple[SourceChapter, ...]) -> Callable[[int, object], list[_RulesDone]]:
+    def expand(start: int, part: object) -> list[_RulesDone]:
+        return [
+            (
+                [chapter.lines[line] if type(line) is int else Line(*line) for line in lines],
+                removed,
+                dict.fromkeys(credited),
+                keys.split("\n") if count else [],
+            )
+            for chapter, (lines, removed, credited, count, keys) in zip(chapters[start:], part)  # type: ignore[call-overload]
+        ]
+
+    return expand
 
 
 def _apply_rules(
@@ -66,36 +127,80 @@ def _apply_rules(
 ) -> list[Line]:
     kept: list[Line] = []
     cut_by: str | None = None
-    watermarks = cleaner.watermarks and watermark.may_hold_watermarks("\n".join(line.text for line in chapter.lines))
-    for line in chapter.lines:
-        if not line.text.strip() or cleaner.kept(line.text):
+    texts = _ChapterTexts(chapter.lines, cleaner.watermarks)
+    rules = cleaner.rules
+    for index, line in enumerate(chapter.lines):
+        if not line.text.strip() or (cleaner.keep and cleaner.kept(line.text)):
             kept.append(line)
             continue
-        plain = strip_marks(line.text)
-        cut_by = cut_by or cleaner.rules.match_cut(plain)
-        rule = cut_by or cleaner.rules.match_line(plain)
+        plain, lowered = texts.plain(index), texts.lowered(index)
+        stripped, stripped_lowered = plain.strip(), lowered.strip()
+        if cut_by is None:
+            cut_by = rules.match_cut_stripped(stripped, stripped_lowered)
+        rule = cut_by or rules.match_line_stripped(stripped, stripped_lowered)
         if rule is None and cleaner.credits:
-            names = credits.parse_credits(plain)
+            names = credits.parse_credits(stripped)
             if names:
                 rule = credits.RULE_ID
                 found_credits.update(dict.fromkeys(names))
         if rule is not None:
-            removals.append(Removal(chapter.source, line.number, plain.strip(), rule))
+            removals.append(Removal(chapter.source, line.number, stripped, rule))
             continue
-        remaining = _remove_fragments(chapter.source, line, cleaner, watermarks, removals)
+        remaining = _remove_fragments(chapter.source, line, plain, lowered, cleaner, texts.may_hold_watermark(index), removals)
         if remaining is not None:
             kept.append(remaining)
     return kept
 
 
-def _remove_fragments(source: str, line: Line, cleaner: _LineCleaner, watermarks: bool, removals: list[Removal]) -> Line | None:
+class _ChapterTexts:
+    """A chapter's lines without emphasis marks and in lower case, and which of them may hold a
+    watermark: worked out for the whole chapter at once, with string methods running in C over
+    its joined text, instead of line by line.
+
+    Neither strip_marks() nor lower() moves a character across a line break, so the joined
+    result split at its line breaks is the result for each line. A line holding a line break of
+    its own (never from a text file) falls back to the line-by-line way.
+    """
+
+    def __init__(self, lines: tuple[Line, ...], watermarks: bool):
+        self._lines = lines
+        joined = "\n".join(line.text for line in lines)
+        self._whole = joined.count("\n") == len(lines) - 1
+        if not self._whole:
+            self._watermarks = watermarks and watermark.may_hold_watermarks(joined)
+            return
+        plain = strip_marks(joined)
+        self._plain = plain.split("\n") if plain is not joined else None
+        self._lowered = plain.lower().split("\n")
+        # As before: a chapter whose skeleton holds no site name is not searched line by line
+        # (the skeleton of the text with its marks; the same as without them but in odd cases).
+        self._watermark_lines = (
+            watermark.lines_with_site_names(plain)
+            if watermarks and (plain is joined or watermark.may_hold_watermarks(joined))
+            else set()
+        )
+
+    def plain(self, index: int) -> str:
+        if self._whole and self._plain is not None:
+            return self._plain[index]
+        return strip_marks(self._lines[index].text)
+
+    def lowered(self, index: int) -> str:
+        return self._lowered[index] if self._whole else self.plain(index).lower()
+
+    def may_hold_watermark(self, index: int) -> bool:
+        return index in self._watermark_lines if self._whole else self._watermarks
+
+
+def _remove_fragments(
+    source: str, line: Line, plain: str, lowered: str, cleaner: _LineCleaner, watermarks: bool, removals: list[Removal]
+) -> Line | None:
     """The line without its junk fragments, or None when nothing but junk was in it.
 
-    Fragments are found in the text without emphasis marks; a line that loses a fragment
-    loses its emphasis too (rare: junk inside emphasised story text).
+    Fragments are found in the text without emphasis marks (plain, and lowered, its lower case);
+    a line that loses a fragment loses its emphasis too (rare: junk inside emphasised story text).
     """
-    plain = strip_marks(line.text)
-    spans = cleaner.rules.fragments(plain)
+    spans = cleaner.rules.fragments(plain, lowered)
     if watermarks:
         spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(plain)]
     if not spans:

@@ -8,7 +8,10 @@ the common case, a line of story, costs a few substring tests instead of a dozen
 from __future__ import annotations
 
 import re
+import re._constants as sre  # the parsed form of a pattern, for _first_characters
+import re._parser as sre_parser
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -38,43 +41,187 @@ class Rule:
         return not self.hints or any(hint in lowered for hint in self.hints)
 
 
+_Check = tuple[str, tuple[str, ...], Callable[[str], object]]
+"""A rule as the per-line loops use it: its id, its hints, and its compiled pattern's fullmatch or finditer."""
+
+
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
+    _checks: dict[str, tuple[_Check, ...]] = field(init=False, repr=False, compare=False)
+    """Per kind, the rules in order as (id, hints, method): worked out once, not per line."""
+
+    _by_first: dict[str, dict[str, tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
+    """For the whole-line kinds: per ASCII character, the rules a line starting with it may match."""
+
+    def __post_init__(self) -> None:
+        checks = {
+            kind: tuple(
+                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch)
+                for rule in self.rules
+                if rule.kind == kind
+            )
+            for kind in KINDS
+        }
+        object.__setattr__(self, "_checks", checks)
+        by_first = {}
+        for kind in ("line", "cut"):
+            rules = [(check, _first_characters(rule.pattern)) for check, rule in zip(checks[kind], (r for r in self.rules if r.kind == kind))]
+            by_first[kind] = {
+                char: tuple(check for check, first in rules if first is None or char in first) for char in map(chr, range(128))
+            }
+        object.__setattr__(self, "_by_first", by_first)
 
     def match_line(self, text: str) -> str | None:
         """The id of the first line rule the whole text matches, if any."""
-        return self._whole_line("line", text)
+        stripped = text.strip()
+        return self.match_line_stripped(stripped, stripped.lower())
 
     def match_cut(self, text: str) -> str | None:
-        return self._whole_line("cut", text)
-
-    def fragments(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, rule id) of every fragment in text."""
-        lowered = text.lower()
-        return [
-            (match.start(), match.end(), rule.id)
-            for rule in self._of_kind("fragment")
-            if rule.may_match(lowered)
-            for match in rule.compiled.finditer(text)
-            if match.end() > match.start()
-        ]
-
-    def _whole_line(self, kind: str, text: str) -> str | None:
         stripped = text.strip()
-        lowered = stripped.lower()
-        return next(
-            (rule.id for rule in self._of_kind(kind) if rule.may_match(lowered) and rule.compiled.fullmatch(stripped)),
-            None,
-        )
+        return self.match_cut_stripped(stripped, stripped.lower())
+
+    def match_line_stripped(self, stripped: str, lowered: str) -> str | None:
+        """match_line for a text already stripped, given with its lowercase."""
+        return self._whole_line("line", stripped, lowered)
+
+    def match_cut_stripped(self, stripped: str, lowered: str) -> str | None:
+        return self._whole_line("cut", stripped, lowered)
+
+    def _whole_line(self, kind: str, stripped: str, lowered: str) -> str | None:
+        """The first rule of kind matching all of stripped, among those a line starting as it does may match."""
+        checks = self._by_first[kind].get(stripped[:1]) if stripped else None
+        return _first_whole_line(self._checks[kind] if checks is None else checks, stripped, lowered)
+
+    def fragments(self, text: str, lowered: str | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, rule id) of every fragment in text; lowered is text.lower() when the caller has it."""
+        if lowered is None:
+            lowered = text.lower()
+        spans = []
+        for rule_id, hints, finditer in self._checks["fragment"]:
+            if hints:
+                for hint in hints:
+                    if hint in lowered:
+                        break
+                else:
+                    continue
+            spans += [(match.start(), match.end(), rule_id) for match in finditer(text) if match.end() > match.start()]
+        return spans
 
     def _of_kind(self, kind: str) -> tuple[Rule, ...]:
-        return _rules_of_kind(self, kind)
+        return tuple(rule for rule in self.rules if rule.kind == kind)
+
+
+def _first_whole_line(checks: tuple[_Check, ...], stripped: str, lowered: str) -> str | None:
+    """The id of the first rule whose hints lowered holds and whose pattern matches all of stripped.
+
+    A plain loop: this runs for every line of every chapter, so no generator, no method call per rule.
+    """
+    for rule_id, hints, fullmatch in checks:
+        if hints:
+            for hint in hints:
+                if hint in lowered:
+                    break
+            else:
+                continue
+        if fullmatch(stripped) is not None:
+            return rule_id
+    return None
+
+
+_CATEGORIES = {
+    sre.CATEGORY_SPACE: r"\s",
+    sre.CATEGORY_NOT_SPACE: r"\S",
+    sre.CATEGORY_DIGIT: r"\d",
+    sre.CATEGORY_NOT_DIGIT: r"\D",
+    sre.CATEGORY_WORD: r"\w",
+    sre.CATEGORY_NOT_WORD: r"\W",
+}
+_ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT))
+_ASCII = frozenset(map(chr, range(128)))
+
+
+class _Unknown(Exception):
+    """A part of a pattern _first_characters does not follow."""
 
 
 @cache
-def _rules_of_kind(rule_set: RuleSet, kind: str) -> tuple[Rule, ...]:
-    return tuple(rule for rule in rule_set.rules if rule.kind == kind)
+def _first_characters(pattern: str) -> frozenset[str] | None:
+    """The ASCII characters a match of pattern (case ignored) can start with; None when that cannot
+    be told. A line starting with another ASCII character needs no try at the pattern.
+
+    Worked out from the parsed pattern: what its first consuming element can match, over every
+    alternative, and past optional and zero-width elements (lookarounds are passed, not used: the
+    set is never too small). Each character class is tried on the 128 characters with the regex
+    engine itself, so case folding is the engine's own.
+    """
+    try:
+        first, _ = _first_of_sequence(sre_parser.parse(pattern, re.IGNORECASE).data)
+    except (_Unknown, re.error, TypeError, ValueError):
+        return None
+    return frozenset(first)
+
+
+def _first_of_sequence(items: list) -> tuple[set[str], bool]:
+    """(first characters, whether the sequence can match nothing at all)."""
+    first: set[str] = set()
+    for op, argument in items:
+        characters, empty = _first_of(op, argument)
+        first |= characters
+        if not empty:
+            return first, False
+    return first, True
+
+
+def _first_of(op: object, argument: object) -> tuple[set[str], bool]:
+    if op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY):
+        return set(_ascii_matching(_class_pattern(op, argument))), False
+    if op in _ZERO_WIDTH:
+        return set(), True
+    if op is sre.BRANCH:
+        alternatives = [_first_of_sequence(alternative) for alternative in argument[1]]  # type: ignore[index]
+        return set().union(*(first for first, _ in alternatives)), any(empty for _, empty in alternatives)
+    if op is sre.SUBPATTERN:
+        return _first_of_sequence(argument[-1])  # type: ignore[index]
+    if op is getattr(sre, "ATOMIC_GROUP", None):
+        return _first_of_sequence(argument)  # type: ignore[arg-type]
+    if op in _REPEATS:
+        low, high, item = argument  # type: ignore[misc]
+        if high == 0:
+            return set(), True
+        first, empty = _first_of_sequence(item)
+        return first, empty or low == 0
+    raise _Unknown(op)
+
+
+def _class_pattern(op: object, argument: object) -> str:
+    """The regex matching one character as the parsed element does."""
+    if op is sre.ANY:
+        return "(?s:.)"
+    if op is sre.LITERAL:
+        return re.escape(chr(argument))  # type: ignore[arg-type]
+    if op is sre.NOT_LITERAL:
+        return f"[^{re.escape(chr(argument))}]"  # type: ignore[arg-type]
+    parts = []
+    for item_op, item in argument:  # type: ignore[attr-defined]
+        if item_op is sre.NEGATE:
+            parts.insert(0, "^")
+        elif item_op is sre.LITERAL:
+            parts.append(re.escape(chr(item)))
+        elif item_op is sre.RANGE:
+            parts.append(f"{re.escape(chr(item[0]))}-{re.escape(chr(item[1]))}")
+        elif item_op is sre.CATEGORY and item in _CATEGORIES:
+            parts.append(_CATEGORIES[item])
+        else:
+            raise _Unknown(item_op)
+    return f"[{''.join(parts)}]"
+
+
+@cache
+def _ascii_matching(character_class: str) -> frozenset[str]:
+    compiled = re.compile(character_class, re.IGNORECASE)
+    return frozenset(char for char in _ASCII if compiled.fullmatch(char))
 
 
 @cache

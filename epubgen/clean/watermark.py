@@ -36,6 +36,10 @@ _DOT = re.compile(_DOT_WORD, re.IGNORECASE)
 _TOKEN = re.compile(rf"(?P<dot>{_DOT_WORD})|.", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[^\s.!?。！？]+")
 _NOT_SKELETON = re.compile(r"[^a-z0-9.]+")
+_LOOKALIKE_CHARACTER = re.compile("[" + "".join(chr(code) for code in _LOOKALIKES if chr(code).isalpha()) + "]")
+_ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0", b"abcdefghijklmnopqrstuvwxyzo")
+_NOT_LETTER_OR_BREAK = bytes(code for code in range(128) if not (chr(code).isalpha() or code in b"0\n"))
+"""What lines_with_site_names drops: every ASCII character but letters, 0 (read as o) and line breaks."""
 _WATERMARK_WORDS = frozenset(
     "read latest new chapters chapter at on by visit visiting find this is was updated uploaded from the only "
     "please more free online exclusively first original source content go to check out via www http https "
@@ -72,6 +76,50 @@ def may_hold_watermarks(text: str) -> bool:
     the line-by-line search in the (common) chapters that hold none."""
     pattern, _ = _sites()
     return pattern.search(_quick_skeleton(text)) is not None
+
+
+def lines_with_site_names(text: str) -> set[int]:
+    """The indices of the lines of text (split at "\\n") that may hold a site name: every line in
+    which find_watermarks can find anything is among them, and few others are.
+
+    One pass over a whole chapter instead of a skeleton per line: the text is folded as for the
+    skeleton (NFKC, lower case, look-alikes), then reduced to its ASCII letters and line breaks
+    with C-speed byte operations, and searched for a few short anchors, one of which every site
+    name holds. Whatever a skeleton drops between two letters is dropped here too, so a name in a
+    line's skeleton is still whole here; NFKC and lower() never move a character across a line break.
+    """
+    if text.isascii():
+        letters = text.encode("ascii").translate(_ASCII_FOLD, _NOT_LETTER_OR_BREAK)
+    else:
+        folded = unicodedata.normalize("NFKC", text).lower()
+        if _LOOKALIKE_CHARACTER.search(folded):
+            folded = folded.translate(_LOOKALIKES)
+        letters = folded.encode("ascii", "ignore").translate(_ASCII_FOLD, _NOT_LETTER_OR_BREAK)
+    lines = set()
+    for anchor in _anchors():
+        found = letters.find(anchor)
+        while found >= 0:
+            lines.add(letters.count(b"\n", 0, found))
+            found = letters.find(anchor, found + 1)
+    return lines
+
+
+@cache
+def _anchors() -> tuple[bytes, ...]:
+    """A few substrings of the site names such that every name holds one (`novel`, `royalroad`, ...):
+    chosen greedily, the one in most names (then the longest) first."""
+    _, names = _sites()
+    uncovered = set(names)
+    anchors = []
+    while uncovered:
+        pieces = {name[i : i + size] for name in uncovered for size in range(4, len(name) + 1) for i in range(len(name) - size + 1)}
+        if not pieces:  # a name shorter than 4 letters is its own anchor
+            anchors += sorted(uncovered)
+            break
+        best = max(sorted(pieces), key=lambda piece: (sum(piece in name for name in uncovered), len(piece)))
+        anchors.append(best)
+        uncovered = {name for name in uncovered if best not in name}
+    return tuple(anchor.encode("ascii") for anchor in anchors)
 
 
 def find_watermarks(text: str) -> list[Watermark]:

@@ -22,7 +22,10 @@ from __future__ import annotations
 import time
 import uuid
 import zipfile
+import zlib
+from collections.abc import Callable
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,6 +33,7 @@ from ebooklib import epub
 
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Metadata
+from epubgen.parallel import paused_gc, split_work
 from epubgen.package.xhtml import (
     ENDNOTES_FILE,
     ENDNOTES_TITLE,
@@ -51,11 +55,17 @@ _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
 def write_epub(book: Book, path: Path) -> None:
     """Write the book to path: all or nothing, and the same bytes for the same book."""
-    entries = epub_entries(book)
-    write_atomically(path, lambda file: write_zip(file, entries, book.metadata.modified))
+    with paused_gc():
+        entries = epub_entries(book)
+        write_atomically(path, lambda file: write_zip(file, entries, book.metadata.modified))
 
 
-def epub_entries(book: Book) -> dict[str, bytes]:
+Content = bytes | Callable[[], bytes]
+"""An entry's bytes, or (a chapter's document) the function that makes them as the zip is written:
+so the documents of a long series are never all in memory at once."""
+
+
+def epub_entries(book: Book) -> dict[str, Content]:
     """Every file of the EPUB container, by its path inside the zip."""
     ebook = _ebooklib_book(book)
     return _Writer(ebook, book.metadata.modified).entries()
@@ -67,13 +77,57 @@ def default_identifier(metadata: Metadata) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'epubgen:' + key)}"
 
 
-def write_zip(file: BinaryIO, entries: dict[str, bytes], modified: int) -> None:
-    """Zip entries reproducibly: mimetype first and stored, the rest sorted, fixed timestamps."""
+def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> None:
+    """Zip entries reproducibly: mimetype first and stored, the rest sorted, fixed timestamps.
+
+    Each entry is made (a chapter's document) and compressed as it is written. Those of a long
+    series are shared out among processes (epubgen.parallel): this process writes the first
+    slice of them itself while children make and compress the others, which it then writes as
+    they came, compressed already. The bytes are the same either way.
+    """
     stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
+    names = sorted(entries.keys() - {"mimetype"})
     with zipfile.ZipFile(file, "w") as archive:
-        archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), entries["mimetype"])
-        for name in sorted(entries.keys() - {"mimetype"}):
-            archive.writestr(_zip_info(name, stamp, zipfile.ZIP_DEFLATED), entries[name])
+        archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), _made(entries["mimetype"]))
+
+        def work(start: int, stop: int) -> tuple[int, list[tuple[int, int, bytes]]]:
+            if start == 0:  # in this process: straight into the zip
+                for name in names[start:stop]:
+                    archive.writestr(_zip_info(name, stamp, zipfile.ZIP_DEFLATED), _made(entries[name]))
+                return start, []
+            return start, [_deflated(_made(entries[name])) for name in names[start:stop]]
+
+        seekable = getattr(archive, "_seekable", False)  # else writestr adds data descriptors; _write_deflated does not
+        parts = split_work(work, len(names)) if seekable else [work(0, len(names))]
+        for start, deflated in parts:
+            for name, (crc, size, data) in zip(names[start:], deflated):
+                _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), crc, size, data)
+
+
+def _made(content: Content) -> bytes:
+    return content() if callable(content) else content
+
+
+def _deflated(data: bytes) -> tuple[int, int, bytes]:
+    """(CRC-32, size, compressed data) of an entry, compressed exactly as ZipFile.writestr compresses it."""
+    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    return zlib.crc32(data), len(data), compressor.compress(data) + compressor.flush()
+
+
+def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, crc: int, size: int, data: bytes) -> None:
+    """What ZipFile.writestr writes for an entry of a seekable file, from data compressed already:
+    the local header (with the CRC and sizes it rewrites once the data is known), then the data."""
+    info.CRC, info.file_size, info.compress_size = crc, size, len(data)
+    info.flag_bits = 0x00
+    archive._writecheck(info)  # type: ignore[attr-defined]
+    archive._didModify = True  # type: ignore[attr-defined]
+    archive.fp.seek(archive.start_dir)  # type: ignore[union-attr]
+    info.header_offset = archive.fp.tell()  # type: ignore[union-attr]
+    archive.fp.write(info.FileHeader(False))  # type: ignore[union-attr]
+    archive.fp.write(data)  # type: ignore[union-attr]
+    archive.start_dir = archive.fp.tell()  # type: ignore[union-attr]
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
 
 
 def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.ZipInfo:
@@ -109,7 +163,7 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
             f"chapter-{number:04d}",
             f"text/{chapter_file(number)}",
             chapter.heading.label,
-            chapter_document(chapter, number, metadata.language, f"../{STYLESHEET}"),
+            partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
         )
         for number, chapter in enumerate(book.chapters, 1)
     ]
@@ -218,13 +272,17 @@ def _add_accessibility(ebook: epub.EpubBook, has_images: bool) -> None:
 
 
 class _PrebuiltDocument(epub.EpubHtml):
-    """An XHTML document serialised by us, handed to ebooklib as it is (trap 3)."""
+    """An XHTML document serialised by us, handed to ebooklib as it is (trap 3).
 
-    def __init__(self, uid: str, file_name: str, title: str, content: bytes):
+    Its content may be the function that serialises it: ebooklib only passes what get_content()
+    returns on to the zip (_Entries), which keeps it as it is for write_zip to call.
+    """
+
+    def __init__(self, uid: str, file_name: str, title: str, content: Content):
         super().__init__(uid=uid, file_name=file_name, title=title)
         self.content = content
 
-    def get_content(self, default: bytes | None = None) -> bytes:
+    def get_content(self, default: bytes | None = None) -> Content:  # type: ignore[override]
         return self.content
 
 
@@ -232,9 +290,9 @@ class _Entries:
     """Stands in for ebooklib's zip file: collects what it writes, by name (traps 7 and 9)."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, Content] = {}
 
-    def writestr(self, name: str, data: str | bytes, compress_type: int | None = None) -> None:
+    def writestr(self, name: str, data: str | Content, compress_type: int | None = None) -> None:
         self.files[name] = data.encode("utf-8") if isinstance(data, str) else data
 
 
@@ -243,7 +301,7 @@ class _Writer(epub.EpubWriter):
         options = dict(_WRITER_OPTIONS, mtime=datetime.fromtimestamp(modified, tz=timezone.utc))
         super().__init__("", ebook, options)
 
-    def entries(self) -> dict[str, bytes]:
+    def entries(self) -> dict[str, Content]:
         self.out = _Entries()
         self.out.writestr("mimetype", "application/epub+zip")
         self._write_container()

@@ -8,9 +8,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-import charset_normalizer
-import ftfy
-
 from epubgen.errors import InputError
 
 _BOMS = (
@@ -29,13 +26,18 @@ _XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd
 _XML_UNSAFE_ASTRAL = re.compile("[" + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17)) + "]")
 # Zero-width characters used as invisible watermarks or left inside words. ZWJ and ZWNJ are
 # kept: emoji sequences and several scripts (Persian, Indic) need them.
-_ZERO_WIDTH = re.compile("[\u200b\u00ad\u2060\ufeff\u180e]")
+_ZERO_WIDTH_CHARACTERS = "\u200b\u00ad\u2060\ufeff\u180e"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARACTERS}]")
+# The same sets, looked for in UTF-8 bytes: a byte search runs at C speed, a character class does not.
+_ASCII_UNSAFE = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_C1_BYTES = re.compile(b"\xc2[\x80-\x9f]")
+_SURROGATE_BYTES = re.compile(b"\xed[\xa0-\xbf]")
+_ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
 # A lead byte of a UTF-8 sequence read as cp1252/Latin-1, followed by a continuation byte read the same way.
 _MOJIBAKE_HINT = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
     "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
 )
-_FTFY_CONFIG = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=False, normalization=None)
 # The encodings detection chooses among: the ones downloaded chapters come in. Letting the
 # detector consider every code page makes it pick cp1250 for French or cp949 for Japanese on
 # short texts; a user with another encoding names it (book.toml `encoding`, --encoding).
@@ -75,7 +77,10 @@ def repair_mojibake(text: str) -> tuple[str, bool]:
     """
     if _MOJIBAKE_HINT.search(text) is None:
         return text, False
-    fixed = ftfy.fix_text(text, config=_FTFY_CONFIG)
+    import ftfy  # imported when needed: most texts never need it, and it is slow to import
+
+    config = ftfy.TextFixerConfig(uncurl_quotes=False, fix_character_width=False, unescape_html=False, normalization=None)
+    fixed = ftfy.fix_text(text, config=config)
     return fixed, fixed != text
 
 
@@ -91,6 +96,8 @@ def _decode_bytes(data: bytes, name: str, encoding: str | None) -> tuple[str, st
         pass
     if _looks_binary(data):
         raise InputError(f"{name}: this is a binary file, not text")
+    import charset_normalizer  # imported when needed: only for text that is not UTF-8
+
     best = charset_normalizer.from_bytes(data, cp_isolation=DETECTED_ENCODINGS).best()
     if best is None:
         raise InputError(f"{name}: cannot tell the text's encoding; set `encoding` in book.toml or use --encoding")
@@ -117,10 +124,31 @@ def _looks_binary(data: bytes) -> bool:
 
 
 def sanitize(text: str) -> str:
-    """Normalise newlines to \\n, compose to NFC, drop zero-width junk and characters XML cannot carry."""
-    text = _NEWLINES.sub("\n", text)
-    text = _XML_UNSAFE.sub("", text)
-    if text and max(text) > "\uffff":
+    """Normalise newlines to \\n, compose to NFC, drop zero-width junk and characters XML cannot carry.
+
+    Each pattern scans the text slowly, and most texts hold nothing any of them would change: each
+    only runs when a quick look (substring tests, and byte tests on the UTF-8 form) finds something.
+    """
+    encoded = text.encode("utf-8", "surrogatepass")
+    if "\r" in text or "\u2028" in text or "\u2029" in text or "\x85" in text:
+        text = _NEWLINES.sub("\n", text)
+    if _may_hold_xml_unsafe(encoded):
+        text = _XML_UNSAFE.sub("", text)
+    if any(lead in encoded for lead in _ASTRAL_LEADS):
         text = _XML_UNSAFE_ASTRAL.sub("", text)
-    text = _ZERO_WIDTH.sub("", text)
+    if any(char in text for char in _ZERO_WIDTH_CHARACTERS):
+        text = _ZERO_WIDTH.sub("", text)
     return unicodedata.normalize("NFC", text)
+
+
+def _may_hold_xml_unsafe(encoded: bytes) -> bool:
+    """Whether the UTF-8 bytes may hold a character of _XML_UNSAFE: an ASCII control, a C1 control,
+    a surrogate (encoded with surrogatepass) or a noncharacter of the U+FDxx/U+FFFx blocks."""
+    return (
+        len(encoded.translate(None, _ASCII_UNSAFE)) != len(encoded)
+        or (b"\xc2" in encoded and _C1_BYTES.search(encoded) is not None)
+        or (b"\xed" in encoded and _SURROGATE_BYTES.search(encoded) is not None)
+        or b"\xef\xb7" in encoded
+        or b"\xef\xbf\xbe" in encoded
+        or b"\xef\xbf\xbf" in encoded
+    )

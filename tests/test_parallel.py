@@ -1,0 +1,97 @@
+"""A long series is built over several processes (epubgen.parallel): the result must be the
+same, byte for byte, as building it in one."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import write_chapters
+from epubgen import parallel
+from epubgen.build import analyse, build
+from epubgen.config import BookConfig, NotesConfig, VolumesConfig
+
+CHAPTER_COUNT = 240
+"""Above parallel.MIN_ITEMS: long enough to be shared out."""
+
+
+def _series(folder: Path) -> Path:
+    """A long series with something for every stage: site junk, watermarks, notes, quotes, scene breaks."""
+    chapters = {}
+    for number in range(1, CHAPTER_COUNT + 1):
+        note = f" (TL: a note on {number})" if number % 3 == 0 else ""
+        footnote = "\n\nShe bowed[1] deeply.\n\nTL Notes:\n\n[1] A bow of respect." if number % 7 == 0 else ""
+        chapters[f"{number:04d}.txt"] = (
+            "The Endless Ledger\n\n"
+            f"Chapter {number}: Day {number}\n\n"
+            f'"It\'s late," said Zhōu Wěi{note}. "We ride at {number}--no later..."\n\n'
+            "Read latest chapters at n/o/v/e/l/b/i/n\n\n"
+            "* * *\n\n"
+            f"The ledger held {number * 7} entries, and 'every one' of them was wrong.{footnote}\n\n"
+            "Previous Chapter | Table of Contents | Next Chapter\n"
+        )
+    return write_chapters(folder, chapters)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the times work is really shared out among processes."""
+    made: list[int] = []
+    original = parallel._in_processes
+
+    def counted(work, slices, encode, decode):  # type: ignore[no-untyped-def]
+        made.append(len(slices))
+        return original(work, slices, encode, decode)
+
+    monkeypatch.setattr(parallel, "_in_processes", counted)
+    return made
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+@pytest.mark.parametrize(
+    "config",
+    [
+        BookConfig(title="The Endless Ledger"),
+        BookConfig(title="The Endless Ledger", notes=NotesConfig(mode="endnote")),
+        BookConfig(title="The Endless Ledger", volumes=VolumesConfig(per_volume=100)),
+    ],
+    ids=["footnotes", "endnotes", "volumes"],
+)
+def test_a_long_series_built_over_processes_is_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: list[int], config: BookConfig
+) -> None:
+    folder = _series(tmp_path / "series")
+    books = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("EPUBGEN_JOBS", jobs)
+        output = tmp_path / f"jobs-{jobs}"
+        result = build(folder, config, output if config.volumes.per_volume else output / "book.epub")
+        books[jobs] = [(path.name, path.read_bytes()) for path in result.paths]
+        books[jobs].append(("analysis", re.sub(r"mtime=\d+", "", repr(analyse(folder, config).book)).encode()))
+    assert calls and all(count == 2 for count in calls)  # the clean, chapter and zip stages went parallel
+    assert books["1"] == books["2"]
+
+
+def test_split_work_returns_the_slices_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "3")
+    squares = [index * index for index in range(parallel.MIN_ITEMS * 2)]
+    parts = parallel.split_work(lambda start, stop: (os.getpid(), squares[start:stop]), len(squares))
+    assert [square for _, part in parts for square in part] == squares
+    assert parts[0][0] == os.getpid()
+    if "fork" in __import__("multiprocessing").get_all_start_methods():
+        assert len(parts) == 3 and all(pid != os.getpid() for pid, _ in parts[1:])
+
+
+def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+
+    def work(start: int, stop: int) -> list[int]:
+        if start > 0:
+            raise ValueError(f"slice {start}-{stop} failed")
+        return list(range(start, stop))
+
+    with pytest.raises(ValueError, match="slice 200-400 failed"):
+        parallel.split_work(work, 400)
