@@ -61,6 +61,8 @@ _BRACKET = re.compile("[" + re.escape("".join(_SHAPES)) + "]")
 _SPACE = r"[ \t\u3000]"
 _MARKER = r"\[\d{1,3}\]|\(\d{1,3}\)|[⁰¹²³⁴⁵⁶⁷⁸⁹]+|\*+"
 _TEXT_MARKER = re.compile(_MARKER)
+_MARKER_STARTS = "[(⁰¹²³⁴⁵⁶⁷⁸⁹*"
+"""The characters a match of _MARKER starts with."""
 _ENTRY = re.compile(rf"{_SPACE}*(?P<marker>{_MARKER}){_SPACE}*[:.\-–—]?{_SPACE}*(?=\S)")
 
 
@@ -180,7 +182,11 @@ def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedCha
     story_start = _leading_notes_end(body, labels)
     leading, rest = body[:story_start], body[story_start:]
     protected = [_is_protected(line.text) for line in rest]
-    markers = [[] if skip else _markers_in(line.text) for line, skip in zip(rest, protected)]
+    with_markers = _lines_with_markers(rest)
+    markers = [
+        [] if skip or (with_markers is not None and index not in with_markers) else _markers_in(line.text)
+        for index, (line, skip) in enumerate(zip(rest, protected))
+    ]
     roles = _roles(rest, labels, markers)
     story_end = _closing_notes_start(roles)
     notes = _Collector(chapter.source, config)
@@ -206,9 +212,18 @@ def _may_hold_notes(lines: Sequence[Line], labels: _Labels) -> bool:
 
 
 def _may_hold_label(text: str, labels: _Labels) -> bool:
-    if any(opener in text for opener in _OPENERS) and labels.after_bracket.search(text) is not None:
-        return True
-    return labels.line_start.search("\n" + text) is not None
+    return next(_starts(text, _OPENERS, labels.after_bracket), None) is not None or labels.line_start.search("\n" + text) is not None
+
+
+def _starts(text: str, characters: str, pattern: re.Pattern[str]) -> Iterator[int]:
+    """Where in text a match of pattern starts, for a pattern whose matches all start with one of
+    characters: str.find skips to each of them many times faster than a regex scan can."""
+    for character in characters:
+        position = text.find(character)
+        while position >= 0:
+            if pattern.match(text, position) is not None:
+                yield position
+            position = text.find(character, position + 1)
 
 
 def _without_notes(chapter: SourceChapter) -> NotedChapter:
@@ -353,24 +368,50 @@ class _Role:
 
 
 def _roles(lines: Sequence[Line], labels: _Labels, markers: list[list[Marker]]) -> list[_Role]:
-    """The role of each line from the first line of story on (that one is story whatever it says)."""
+    """The role of each line from the first line of story on (that one is story whatever it says).
+
+    Only a line with a label at its start or after an opening bracket (found for all the lines
+    at once) can be a section heading or a note paragraph.
+    """
+    labelled = _lines_with_labels(lines, labels)
     seen: set[str] = set()
     roles = []
     for index, line in enumerate(lines):
-        roles.append(_role(lines, index, labels, seen) if index else _Role("text", line))
+        may_be_note = labelled is None or index in labelled
+        roles.append(_role(lines, index, labels, seen, may_be_note) if index else _Role("text", line))
         seen.update(marker for _, _, marker in markers[index])
     return roles
 
 
-def _role(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str]) -> _Role:
+def _lines_with_labels(lines: Sequence[Line], labels: _Labels) -> set[int] | None:
+    """The indices of the lines (without emphasis marks) with a label at their start or after an
+    opening bracket; None when a line holds a line break of its own (then any line may)."""
+    plain = strip_marks("\n".join(line.text for line in lines))
+    if plain.count("\n") != len(lines) - 1:
+        return None
+    found = {plain.count("\n", 0, start) for start in _starts(plain, _OPENERS, labels.after_bracket)}
+    prefixed = "\n" + plain  # each match starts at the line break before its line
+    return found | {prefixed.count("\n", 0, match.start()) for match in labels.line_start.finditer(prefixed)}
+
+
+def _lines_with_markers(lines: Sequence[Line]) -> set[int] | None:
+    """The indices of the lines in which _TEXT_MARKER matches; None when a line holds a line break
+    of its own (then any line may)."""
+    joined = "\n".join(line.text for line in lines)
+    if joined.count("\n") != len(lines) - 1:
+        return None
+    return {joined.count("\n", 0, start) for start in _starts(joined, _MARKER_STARTS, _TEXT_MARKER)}
+
+
+def _role(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str], may_be_note: bool = True) -> _Role:
     line = lines[index]
     text = strip_marks(line.text).strip()
     if not text:
         return _Role("blank", line)
-    heading = _section_kind(lines, index, labels, seen)
+    heading = _section_kind(lines, index, labels, seen) if may_be_note else None
     if heading is not None:
         return _Role("heading", line, heading)
-    note = labels.paragraph_note(text)
+    note = labels.paragraph_note(text) if may_be_note else None
     if note is not None:
         return _Role("note", line, note[0], note[1])
     entry = _ENTRY.match(text)

@@ -7,8 +7,8 @@ exactly what one process would have produced.
 
 The children are forked: they start with a copy of the caller's memory (the chapters, the
 settings, the work function itself), so nothing is sent to them but two numbers, and only
-their results are pickled back. Where fork is not available (Windows), for short series, or
-on a single CPU, everything runs in the calling process.
+their results are pickled back. Elsewhere than on Linux, for short series, on a single CPU, or
+with EPUBGEN_JOBS=1, everything runs in the calling process.
 """
 
 from __future__ import annotations
@@ -118,8 +118,9 @@ def _slices(count: int, processes: int) -> list[tuple[int, int]]:
 
 
 def _can_fork() -> bool:
-    """Fork is safe here: available, not inside a forked child already, no other thread running."""
-    return "fork" in multiprocessing.get_all_start_methods() and _work is None and threading.active_count() == 1
+    """Fork is safe here: on Linux (macOS system libraries may not survive a fork, and Python
+    there does not fork by default), not inside a forked child already, no other thread running."""
+    return sys.platform.startswith("linux") and _work is None and threading.active_count() == 1
 
 
 def _run_slice(start: int, stop: int) -> object:

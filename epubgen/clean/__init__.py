@@ -170,12 +170,13 @@ class _ChapterTexts:
             self._watermarks = watermarks and watermark.may_hold_watermarks(joined)
             return
         plain = strip_marks(joined)
+        lowered = plain.lower()
         self._plain = plain.split("\n") if plain is not joined else None
-        self._lowered = plain.lower().split("\n")
+        self._lowered = lowered.split("\n")
         # As before: a chapter whose skeleton holds no site name is not searched line by line
         # (the skeleton of the text with its marks; the same as without them but in odd cases).
         self._watermark_lines = (
-            watermark.lines_with_site_names(plain)
+            watermark.lines_with_site_names(plain, lowered)
             if watermarks and (plain is joined or watermark.may_hold_watermarks(joined))
             else set()
         )

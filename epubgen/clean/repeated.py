@@ -1,7 +1,8 @@
 """Junk no rule knows: lines repeated at the top or bottom of many chapters.
 
 Each line is reduced to a key (NFKC, case-folded, digits masked, spaces collapsed) and the
-keys are counted over the whole input in one pass: time linear in the number of lines.
+keys are counted over the whole input in two passes (see find_repeated): time linear in the
+number of lines.
 A key is junk when it appears in a large share of the chapters and nearly always at a
 chapter's edge (its first or last few lines). The story's own repeated lines are guarded:
 dialogue, headings and scene breaks never count, and a refrain that also stands in the

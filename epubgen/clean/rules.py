@@ -3,6 +3,8 @@
 Each built-in rule names `hints`: lowercase words of which every match holds at least one.
 A line is only run through the regular expressions of the rules whose hints it contains, so
 the common case, a line of story, costs a few substring tests instead of a dozen regex scans.
+A whole-line rule is not even looked at for a line starting with a character its pattern cannot
+start with (worked out once from the parsed pattern: _first_characters).
 """
 
 from __future__ import annotations
@@ -55,21 +57,20 @@ class RuleSet:
     """For the whole-line kinds: per ASCII character, the rules a line starting with it may match."""
 
     def __post_init__(self) -> None:
-        checks = {
-            kind: tuple(
-                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch)
-                for rule in self.rules
-                if rule.kind == kind
+        checks: dict[str, tuple[_Check, ...]] = {}
+        by_first: dict[str, dict[str, tuple[_Check, ...]]] = {}
+        for kind in KINDS:
+            rules = self._of_kind(kind)
+            checks[kind] = tuple(
+                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch) for rule in rules
             )
-            for kind in KINDS
-        }
+            if kind != "fragment":
+                firsts = [_first_characters(rule.pattern) for rule in rules]
+                by_first[kind] = {
+                    char: tuple(check for check, first in zip(checks[kind], firsts) if first is None or char in first)
+                    for char in _ASCII
+                }
         object.__setattr__(self, "_checks", checks)
-        by_first = {}
-        for kind in ("line", "cut"):
-            rules = [(check, _first_characters(rule.pattern)) for check, rule in zip(checks[kind], (r for r in self.rules if r.kind == kind))]
-            by_first[kind] = {
-                char: tuple(check for check, first in rules if first is None or char in first) for char in map(chr, range(128))
-            }
         object.__setattr__(self, "_by_first", by_first)
 
     def match_line(self, text: str) -> str | None:

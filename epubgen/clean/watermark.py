@@ -40,6 +40,10 @@ _LOOKALIKE_CHARACTER = re.compile("[" + "".join(chr(code) for code in _LOOKALIKE
 _ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0", b"abcdefghijklmnopqrstuvwxyzo")
 _NOT_LETTER_OR_BREAK = bytes(code for code in range(128) if not (chr(code).isalpha() or code in b"0\n"))
 """What lines_with_site_names drops: every ASCII character but letters, 0 (read as o) and line breaks."""
+_NOT_ASCII_LETTER_OR_BREAK = _NOT_LETTER_OR_BREAK + bytes(range(128, 256))
+"""The same, and in UTF-8 every byte of a character beyond ASCII."""
+_LOOKALIKE_LEADS = tuple(sorted({chr(code).encode()[:1] for code in _LOOKALIKES if code > 127}))
+"""The first UTF-8 bytes of the look-alike letters: a text holding none of them holds no look-alike."""
 _WATERMARK_WORDS = frozenset(
     "read latest new chapters chapter at on by visit visiting find this is was updated uploaded from the only "
     "please more free online exclusively first original source content go to check out via www http https "
@@ -78,9 +82,10 @@ def may_hold_watermarks(text: str) -> bool:
     return pattern.search(_quick_skeleton(text)) is not None
 
 
-def lines_with_site_names(text: str) -> set[int]:
+def lines_with_site_names(text: str, lowered: str | None = None) -> set[int]:
     """The indices of the lines of text (split at "\\n") that may hold a site name: every line in
-    which find_watermarks can find anything is among them, and few others are.
+    which find_watermarks can find anything is among them, and few others are. lowered, when
+    given, is text.lower() (the caller has it already).
 
     One pass over a whole chapter instead of a skeleton per line: the text is folded as for the
     skeleton (NFKC, lower case, look-alikes), then reduced to its ASCII letters and line breaks
@@ -91,10 +96,12 @@ def lines_with_site_names(text: str) -> set[int]:
     if text.isascii():
         letters = text.encode("ascii").translate(_ASCII_FOLD, _NOT_LETTER_OR_BREAK)
     else:
-        folded = unicodedata.normalize("NFKC", text).lower()
-        if _LOOKALIKE_CHARACTER.search(folded):
-            folded = folded.translate(_LOOKALIKES)
-        letters = folded.encode("ascii", "ignore").translate(_ASCII_FOLD, _NOT_LETTER_OR_BREAK)
+        normalized = unicodedata.normalize("NFKC", text)  # text itself when it is NFKC already
+        folded = lowered if lowered is not None and normalized is text else normalized.lower()
+        encoded = folded.encode("utf-8", "surrogatepass")
+        if any(lead in encoded for lead in _LOOKALIKE_LEADS) and _LOOKALIKE_CHARACTER.search(folded):
+            encoded = folded.translate(_LOOKALIKES).encode("utf-8", "surrogatepass")
+        letters = encoded.translate(_ASCII_FOLD, _NOT_ASCII_LETTER_OR_BREAK)
     lines = set()
     for anchor in _anchors():
         found = letters.find(anchor)
