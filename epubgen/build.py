@@ -5,23 +5,24 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from epubgen.clean import CleanResult, clean
+from epubgen.clean.report import write_report
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
-from epubgen.clean.report import write_report
-from epubgen.model import Block, Book, Chapter, Cover, Metadata, Paragraph, Removal, SourceChapter, SourceSet, Volume
-from epubgen.package.cover import cover_from_bytes, generated_cover
-from epubgen.notes import extract_notes
-from epubgen.parallel import split_work
 from epubgen.incremental import write_changed
+from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.package.cover import cover_from_bytes, generated_cover
+from epubgen.package.epub import Deflated
+from epubgen.parallel import paused_gc
+from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
-from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, structure_chapter, synopsis
-from epubgen.typography import refine
+from epubgen.read.text import folder_files, folder_set, skipped
+from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
 from epubgen.volumes import split_volumes
 
 OUTPUT_FOLDER = Path("output")
@@ -36,6 +37,8 @@ class BuildResult:
     paths: tuple[Path, ...]
     """The EPUBs built: one, or one per volume."""
     book: Book
+    """The book as packaged, its chapters outlined: headings, notes and images, no text (make_book
+    gives the text too)."""
     size: int
     """The EPUBs' size in bytes, all together."""
     notices: tuple[str, ...] = ()
@@ -63,29 +66,8 @@ def make_book(input_path: Path, config: BookConfig, progress: Progress | None = 
 
 def analyse(input_path: Path, config: BookConfig, progress: Progress | None = None) -> Analysis:
     """Read the input and run every stage but packaging."""
-    sources = read_input(input_path, config.encoding or None, config.skip_bad)
-    cleaned = clean(sources.chapters, config.clean)
-    language = config.language or sources.metadata.language or "en"
-    chapters, note_removals = _chapters(cleaned.chapters, config, language, progress)
-    ordered, warnings = order_chapters(chapters, sources.named_in_sequence)
-    ordered, duplicates = drop_duplicates(ordered)
-    warnings += duplicates + missing_chapters(ordered)
-    if not ordered:
-        raise InputError(f"{input_path}: no chapter text left to build a book from")
-    volumes, outside = split_volumes(ordered, config)
-    metadata = _metadata(config, sources, cleaned, input_path)
-    description, front_removals = synopsis(sources.front_matter, metadata.title)
-    book = Book(
-        cover=_given_cover(config, sources),
-        info_page=config.info_page,
-        metadata=replace(metadata, description=metadata.description or description),
-        chapters=tuple(ordered),
-        stylesheet=_stylesheet(config),
-        removals=tuple(sorted(front_removals + cleaned.removals + note_removals, key=_removal_order(sources))),
-        warnings=sources.warnings + tuple(warnings + outside),
-        volumes=volumes if len(volumes) > 1 else (),
-    )
-    return Analysis(sources, book)
+    with paused_gc(), _Outlined.of(input_path, config, progress, keep_sources=True) as outlined:
+        return Analysis(outlined.all_sources(), outlined.book_with_text())
 
 
 def build(
@@ -101,14 +83,118 @@ def build(
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
     unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
-    analysis = analyse(input_path, config, progress)
-    planned = plan_outputs(analysis.book, config, output)
-    unchanged = write_changed(planned, force)
-    if report is not None:
-        write_analysis_report(analysis, report)
+    with paused_gc(), _Outlined.of(input_path, config, progress, keep_sources=report is not None) as outlined:
+        book = outlined.book
+        planned = plan_outputs(book, config, output)
+        unchanged = write_changed(planned, outlined.digest, outlined.documents, force)
+        if report is not None:
+            write_analysis_report(Analysis(outlined.all_sources(), book), report)
     paths = tuple(path for path, _ in planned)
     size = sum(path.stat().st_size for path in paths)
-    return BuildResult(paths=paths, book=analysis.book, size=size, notices=analysis.sources.notices, unchanged=unchanged)
+    return BuildResult(paths=paths, book=book, size=size, notices=outlined.sources.notices, unchanged=unchanged)
+
+
+class _Outlined:
+    """The book of an input, its chapters outlined, while the worker processes still hold their text
+    (epubgen.pipeline): `with _Outlined.of(input_path, config) as outlined: outlined.book ...`."""
+
+    def __init__(self, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool):
+        self.input_path, self.config, self.progress = input_path, config, progress
+        self.files, self.sources = _input(input_path, config)
+        language = config.language or self.sources.metadata.language or "en"
+        self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources)
+        self.chapters = Chapters(self.job)
+
+    @classmethod
+    @contextmanager
+    def of(cls, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool) -> Iterator[_Outlined]:
+        outlined = cls(input_path, config, progress, keep_sources)
+        with outlined.chapters:
+            outlined._outline()
+            yield outlined
+
+    def _outline(self) -> None:
+        read = self.chapters.read()
+        if self.files:
+            self.sources = self._folder_sources(read)
+        detected = self.chapters.detect_repeated(read)
+        total = self.job.count
+        tick = (lambda done: self.progress(done, total)) if self.progress is not None else None
+        outlines = self.chapters.refine(detected, tick)
+        self.index = {id(outline.chapter): index for index, outline in enumerate(outlines) if outline is not None}
+        self.facts = {id(outline.chapter): outline for outline in outlines if outline is not None}
+        credits = tuple(dict.fromkeys(credit for result in read for credit in result.credits))
+        removals = tuple(removal for outline in outlines if outline is not None for removal in outline.removals)
+        self.book = self._book(outlines, detected.title, credits, removals)
+
+    def _folder_sources(self, read: list[ReadChapter]) -> SourceSet:
+        """The facts of a folder's files, now that the workers read them; a file that could not be
+        read stops the build, unless skip_bad."""
+        names, warnings, notices = [], [], []
+        for file, result in zip(self.files, read):
+            if result.error is not None:
+                if not self.config.skip_bad:
+                    raise result.error
+                warnings.append(skipped(result.error))
+                continue
+            names.append(file)
+            warnings += result.warnings
+            notices.append(result.notice)
+        return folder_set(self.input_path, len(self.files), names, (), warnings, notices)
+
+    def _book(self, outlines: list[Outline | None], title: str | None, credits: tuple, removals: tuple[Removal, ...]) -> Book:
+        chapters = [outline.chapter for outline in outlines if outline is not None]
+        ordered, warnings = order_chapters(chapters, self.sources.named_in_sequence)
+        ordered, duplicates = drop_duplicates(ordered, lambda c: self.facts[id(c)].identity, lambda c: self.facts[id(c)].length)
+        warnings += duplicates + missing_chapters(ordered)
+        if not ordered:
+            raise InputError(f"{self.input_path}: no chapter text left to build a book from")
+        volumes, outside = split_volumes(ordered, self.config)
+        metadata = _metadata(self.config, self.sources, title, credits, self.input_path)
+        description, front_removals = synopsis(self.sources.front_matter, metadata.title)
+        return Book(
+            cover=_given_cover(self.config, self.sources),
+            info_page=self.config.info_page,
+            metadata=replace(metadata, description=metadata.description or description),
+            chapters=tuple(ordered),
+            stylesheet=_stylesheet(self.config),
+            removals=front_removals + removals,
+            warnings=self.sources.warnings + tuple(warnings + outside),
+            volumes=volumes if len(volumes) > 1 else (),
+        )
+
+    def digest(self, chapter: Chapter) -> str:
+        return self.facts[id(chapter)].digest
+
+    def documents(self, book: Book) -> dict[int, Deflated]:
+        """The documents of the book's chapters, by chapter number, made where the chapters are."""
+        numbers = {self.index[id(chapter)]: number for number, chapter in enumerate(book.chapters, 1)}
+        return self.chapters.documents(numbers, book.metadata.language)
+
+    def book_with_text(self) -> Book:
+        """The book with its chapters whole."""
+        whole = self.chapters.chapters()
+        by_outline = {id(outline): whole[index] for outline, index in ((self.facts[key].chapter, index) for key, index in self.index.items())}
+
+        def text_of(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
+            return tuple(by_outline[id(chapter)] for chapter in chapters)
+
+        book = self.book
+        volumes = tuple(replace(volume, chapters=text_of(volume.chapters)) for volume in book.volumes)
+        return replace(book, chapters=text_of(book.chapters), volumes=volumes)
+
+    def all_sources(self) -> SourceSet:
+        """The input as read, its chapters too (kept when asked for: keep_sources)."""
+        if not self.files:
+            return self.sources
+        return replace(self.sources, chapters=tuple(source for source in self.chapters.sources() if source is not None))
+
+
+def _input(input_path: Path, config: BookConfig) -> tuple[list[Path], SourceSet]:
+    """A folder's chapter files, for the workers to read; any other input read here."""
+    if input_path.is_dir():
+        return folder_files(input_path), SourceSet(chapters=(), named_in_sequence=True, newest_mtime=0)
+    return [], read_input(input_path, config.encoding or None, config.skip_bad)
 
 
 def plan_outputs(book: Book, config: BookConfig, output: Path | None) -> list[tuple[Path, Book]]:
@@ -220,98 +306,13 @@ def slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-") or "book"
 
 
-def _chapters(
-    sources: tuple[SourceChapter, ...], config: BookConfig, language: str, progress: Progress | None
-) -> tuple[list[Chapter], tuple[Removal, ...]]:
-    """The per-chapter stages: notes, structure, typography.
-
-    A long series is shared out among processes (epubgen.parallel); the chapters come back in
-    order, each the same as one process makes it.
-    """
-    total = len(sources)
-
-    def work(start: int, stop: int) -> list[tuple[Chapter, tuple[Removal, ...]]]:
-        done = []
-        for index in range(start, stop):
-            noted, dropped = extract_notes(sources[index], config.notes)
-            done.append((refine(structure_chapter(noted, config.plain_emphasis), language, config.typography), dropped))
-            if progress is not None and start == 0:
-                progress(index + 1, total)
-        return done
-
-    parts = split_work(work, total, encode=_compact_chapters(sources), decode=_expanded_chapters(sources))
-    chapters: list[Chapter] = []
-    removals: list[Removal] = []
-    for source, (chapter, dropped) in zip(sources, (result for part in parts for result in part)):
-        chapters.append(replace(chapter, images=source.images) if source.images else chapter)
-        removals.extend(dropped)
-    if progress is not None:
-        for done in range(len(parts[0]) + 1, total + 1):
-            progress(done, total)
-    return chapters, tuple(removals)
-
-
-_SIMPLE_PARAGRAPHS = [field.name for field in fields(Paragraph)] == ["spans"]
-"""Paragraph holds nothing but its spans: one of a single string can travel as that string."""
-
-_Done = list[tuple[Chapter, tuple[Removal, ...]]]
-
-
-def _compact_chapters(sources: tuple[SourceChapter, ...]) -> Callable[[int, _Done], object]:
-    """In a child process, before pickling: a paragraph of a single string as that string, or as
-    the index of the source line it still is (the caller has that string already: no second copy).
-    Pickling a dataclass instance costs many times more than pickling a string or a number."""
-
-    def compact(start: int, part: _Done) -> object:
-        if not _SIMPLE_PARAGRAPHS:
-            return part
-        result = []
-        for source, (chapter, dropped) in zip(sources[start:], part):
-            lines = {id(line.text): index for index, line in enumerate(source.lines)}
-            blocks = tuple(_compact_block(block, lines) for block in chapter.blocks)
-            result.append((replace(chapter, blocks=blocks), dropped))
-        return result
-
-    return compact
-
-
-def _compact_block(block: Block, lines: dict[int, int]) -> Block | str | int:
-    if type(block) is Paragraph and len(block.spans) == 1 and type(block.spans[0]) is str:
-        text = block.spans[0]
-        return lines.get(id(text), text)
-    return block
-
-
-def _expanded_chapters(sources: tuple[SourceChapter, ...]) -> Callable[[int, object], _Done]:
-    """The chapters of _compact_chapters() as they were."""
-
-    def expand(start: int, part: object) -> _Done:
-        if not _SIMPLE_PARAGRAPHS:
-            return part  # type: ignore[return-value]
-        result = []
-        for source, (chapter, dropped) in zip(sources[start:], part):  # type: ignore[call-overload]
-            blocks = tuple(_expanded_block(block, source) for block in chapter.blocks)
-            result.append((replace(chapter, blocks=blocks), dropped))
-        return result
-
-    return expand
-
-
-def _expanded_block(block: Block | str | int, source: SourceChapter) -> Block:
-    if type(block) is str:
-        return Paragraph((block,))
-    if type(block) is int:
-        return Paragraph((source.lines[block].text,))
-    return block  # type: ignore[return-value]
-
-
-def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, input_path: Path) -> Metadata:
+def _metadata(config: BookConfig, sources: SourceSet, title: str | None, credits: tuple, input_path: Path) -> Metadata:
     """Settings first; then what an input EPUB says of itself; then what the cleaner found
     (the title on top of every page, credit lines); then the folder's name."""
     given = sources.metadata
-    credited = tuple(name for role, name in cleaned.credits if role == "trl")
+    credited = tuple(name for role, name in credits if role == "trl")
     return Metadata(
-        title=config.title or given.title or cleaned.title or _title_from_path(input_path),
+        title=config.title or given.title or title or _title_from_path(input_path),
         authors=config.author or given.authors,
         translators=config.translator or given.translators or credited,
         language=config.language or given.language or "en",
@@ -322,14 +323,8 @@ def _metadata(config: BookConfig, sources: SourceSet, cleaned: CleanResult, inpu
         subjects=config.subjects or given.subjects,
         identifier=config.identifier or given.identifier,
         modified=_modified_time(sources.newest_mtime),
-        contributors=tuple((role, name) for role, name in cleaned.credits if role != "trl"),
+        contributors=tuple((role, name) for role, name in credits if role != "trl"),
     )
-
-
-def _removal_order(sources: SourceSet) -> Callable[[Removal], tuple[int, int]]:
-    """Removals in reading order of the input: front matter, then chapter by chapter, line by line."""
-    position = {chapter.source: index for index, chapter in enumerate(_all_sources(sources))}
-    return lambda removal: (position[removal.source], removal.line)
 
 
 def _title_from_path(input_path: Path) -> str:

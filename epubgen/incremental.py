@@ -12,46 +12,63 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
 from epubgen.atomic import write_atomically
-from epubgen.model import Book
+from epubgen.model import Book, Chapter
 from epubgen.package import write_epub
+from epubgen.package.epub import Deflated
 
 CACHE_NAME = ".epubgen-cache.json"
 _FORMAT = 1
 """The cache file's layout: a cache of another layout is ignored, not misread."""
 
 
-def write_changed(planned: list[tuple[Path, Book]], force: bool = False) -> tuple[Path, ...]:
+def write_changed(
+    planned: list[tuple[Path, Book]],
+    digest: Callable[[Chapter], str],
+    documents: Callable[[Book], Mapping[int, Deflated]],
+    force: bool = False,
+) -> tuple[Path, ...]:
     """Write each planned EPUB unless the last build wrote the same book there and it is untouched
-    since; with force, write them all. Returns the paths left as they were."""
+    since; with force, write them all. Returns the paths left as they were.
+
+    The books' chapters may be outlines (no blocks): digest(chapter) stands for the whole chapter,
+    and documents(book) gives the chapters' documents, by number, compressed already.
+    """
     caches: dict[Path, _Cache] = {}
     unchanged = []
     for path, book in planned:
         cache = caches.setdefault(path.parent, _Cache.load(path.parent))
-        key = book_key(book)
+        key = book_key(book, digest)
         if not force and cache.holds(path, key):
             unchanged.append(path)
             continue
-        write_epub(book, path)
+        write_epub(book, path, documents(book))
         cache.record(path, key)
     for cache in caches.values():
         cache.save()
     return tuple(unchanged)
 
 
-def book_key(book: Book) -> str:
+def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
     """A hash of everything that decides an EPUB's bytes.
 
-    The dataclasses' repr is a complete, deterministic serialisation. Removals and warnings are
-    left out: they describe the whole series (a new chapter adds a warning) but are not packaged.
+    The dataclasses' repr is a complete, deterministic serialisation: of the book with its
+    chapters outlined (no blocks), then each chapter's digest, which stands for the rest. Removals
+    and warnings are left out: they describe the whole series (a new chapter adds a warning) but
+    are not packaged.
     """
-    packaged = replace(book, removals=(), warnings=())
-    text = f"epubgen {version('epubgen')}\nebooklib {version('ebooklib')}\n{packaged!r}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    outlined = tuple(replace(chapter, blocks=()) for chapter in book.chapters)
+    volumes = tuple(replace(volume, chapters=tuple(replace(chapter, blocks=()) for chapter in volume.chapters)) for volume in book.volumes)
+    packaged = replace(book, chapters=outlined, volumes=volumes, removals=(), warnings=())
+    key = hashlib.sha256(f"epubgen {version('epubgen')}\nebooklib {version('ebooklib')}\n{packaged!r}\n".encode())
+    for chapter in book.chapters:
+        key.update(digest(chapter).encode())
+    return key.hexdigest()
 
 
 @dataclass

@@ -1,14 +1,13 @@
 """Run per-chapter work over several processes, with the same result as running it in one.
 
-`split_work(work, count)` cuts range(count) into consecutive slices, one per usable CPU. The
-calling process works through the first slice itself while forked child processes work through
-the others; the results come back in slice order, so whoever computed them, the caller sees
-exactly what one process would have produced.
+A Team cuts range(count) into consecutive slices, one per usable CPU, and forks a worker for
+each; every round of work runs on all slices at once and its results come back in slice order,
+so whoever computed them, the caller sees exactly what one process would have produced.
 
-The children are forked: they start with a copy of the caller's memory (the chapters, the
-settings, the work function itself), so nothing is sent to them but two numbers, and only
-their results are pickled back. Elsewhere than on Linux, for short series, on a single CPU, or
-with EPUBGEN_JOBS=1, everything runs in the calling process.
+The workers are forked: they start with a copy of the caller's memory (the settings, what the
+caller read already), each keeps what it makes of its slice from round to round, and only the
+rounds' results are pickled back. Elsewhere than on Linux, for short series, on a single CPU, or
+with EPUBGEN_JOBS=1, the one slice runs in the calling process, through the same rounds.
 """
 
 from __future__ import annotations
@@ -16,20 +15,15 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
-
-R = TypeVar("R")
+from multiprocessing.connection import Connection, wait
 
 MIN_ITEMS = 200
 """Fewer chapters than this finish before forking processes would pay for itself."""
-
-_work: Callable[[int, int], object] | None = None
-"""The work of the split_work call in progress, for the forked children to find."""
 
 
 def usable_cpus() -> int:
@@ -41,31 +35,6 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def split_work(
-    work: Callable[[int, int], R],
-    count: int,
-    encode: Callable[[int, R], object] | None = None,
-    decode: Callable[[int, object], R] | None = None,
-    min_items: int = MIN_ITEMS,
-) -> list[R]:
-    """[work(start, stop) for each consecutive slice of range(count)], the slices run in parallel.
-
-    work(start, stop) must depend only on its arguments and on what existed before the call (a
-    forked child sees the caller's memory as it was). A child's result travels back pickled:
-    encode(start, result) in the child and decode(start, encoded) here may turn it into something
-    quicker to pickle (start: where the slice starts). The first slice runs in the calling
-    process, so work may report progress from there (when its start is 0). An exception raised
-    in any slice is raised here, the first slice's first.
-
-    The garbage collector is paused meanwhile (see paused_gc).
-    """
-    with paused_gc():
-        processes = min(usable_cpus(), count // max(min_items // 2, 1))
-        if processes < 2 or count < min_items or not _can_fork():
-            return [work(0, count)]
-        return _in_processes(work, _slices(count, processes), encode, decode)
 
 
 @contextmanager
@@ -82,37 +51,8 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _in_processes(
-    work: Callable[[int, int], R],
-    slices: list[tuple[int, int]],
-    encode: Callable[[int, R], object] | None,
-    decode: Callable[[int, object], R] | None,
-) -> list[R]:
-    global _work
-    _work = (lambda start, stop: encode(start, work(start, stop))) if encode is not None else work
-    for stream in (sys.stdout, sys.stderr):  # a child flushes its copy of what is still buffered
-        if stream is not None:
-            stream.flush()
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(slices) - 1, mp_context=context) as pool:
-            futures = [pool.submit(_run_slice, start, stop) for start, stop in slices[1:]]
-            try:
-                first = work(*slices[0])
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            rest = [future.result() for future in futures]
-    finally:
-        _work = None
-    starts = [start for start, _ in slices[1:]]
-    return [first] + [decode(start, result) if decode is not None else result for start, result in zip(starts, rest)]  # type: ignore[misc]
-
-
 def _slices(count: int, processes: int) -> list[tuple[int, int]]:
-    """Even consecutive slices of range(count), one per process. (Measured: a smaller first slice
-    for the caller, or several slices per child so that results travel back sooner, was slower.)"""
+    """Even consecutive slices of range(count), one per process."""
     bounds = [count * index // processes for index in range(processes + 1)]
     return list(zip(bounds, bounds[1:]))
 
@@ -120,10 +60,148 @@ def _slices(count: int, processes: int) -> list[tuple[int, int]]:
 def _can_fork() -> bool:
     """Fork is safe here: on Linux (macOS system libraries may not survive a fork, and Python
     there does not fork by default), not inside a forked child already, no other thread running."""
-    return sys.platform.startswith("linux") and _work is None and threading.active_count() == 1
+    return sys.platform.startswith("linux") and multiprocessing.parent_process() is None and threading.active_count() == 1
 
 
-def _run_slice(start: int, stop: int) -> object:
-    """In a forked child: the work of the slice, with the caller's work function."""
-    assert _work is not None
-    return _work(start, stop)
+Round = Callable[..., object]
+"""A round of a Team: round(state, start, stop, *arguments) -> the slice's result. A module-level
+function (children get it by name); state is the dict the slice keeps from round to round."""
+
+
+class Team:
+    """Forked workers that each keep their own slice of range(count), and what they made of it,
+    from one round of work to the next.
+
+    A build's chapters are read, cleaned, refined and serialised where they are kept: between
+    rounds only what the next decision needs comes back (removals, repeated-line keys, headings,
+    compressed documents), never the text. So no process holds the whole series, and nothing
+    big is pickled. The calling process only coordinates; with one usable CPU, a short series or
+    no fork, it runs the single slice itself, with the same rounds and the same results.
+
+        with Team(count) as team:
+            results = team.run(round, arguments...)   # one result per slice, in slice order
+    """
+
+    def __init__(self, count: int, state: dict | None = None, min_items: int = MIN_ITEMS):
+        """state: what each slice's state starts with (handed to the children as they fork, not pickled)."""
+        processes = min(usable_cpus(), count // max(min_items // 2, 1))
+        if processes < 2 or count < min_items or not _can_fork():
+            processes = 1
+        self.slices = _slices(count, processes) if count else [(0, 0)]
+        self._state = dict(state or {})
+        self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+
+    def __enter__(self) -> Team:
+        if len(self.slices) > 1:
+            for stream in (sys.stdout, sys.stderr):  # a child flushes its copy of what is still buffered
+                if stream is not None:
+                    stream.flush()
+            context = multiprocessing.get_context("fork")
+            for start, stop in self.slices:
+                here, there = context.Pipe()
+                child = context.Process(target=_serve, args=(there, start, stop, dict(self._state)), daemon=True)
+                child.start()
+                there.close()
+                self._children.append((child, here))
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        for child, connection in self._children:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+            connection.close()
+        for child, _ in self._children:
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        self._children = []
+
+    def run(self, work: Round, *arguments: object, progress: Callable[[int], None] | None = None) -> list:
+        """work(state, start, stop, *arguments, tick) for every slice; their results in slice order.
+
+        tick() says one more item is done: progress(items done so far) is called in this process.
+        An exception raised in any slice is raised here, the first slice's first.
+        """
+        if not self._children:
+            start, stop = self.slices[0]
+            done = [0]
+
+            def tick() -> None:
+                done[0] += 1
+                if progress is not None:
+                    progress(done[0])
+
+            return [work(self._state, start, stop, *arguments, tick)]
+        for _, connection in self._children:
+            connection.send((work, arguments))
+        return self._collect(progress)
+
+    def _collect(self, progress: Callable[[int], None] | None) -> list:
+        waiting = {connection: index for index, (_, connection) in enumerate(self._children)}
+        results: list = [None] * len(self._children)
+        errors: dict[int, BaseException] = {}
+        done = 0
+        while waiting:
+            for connection in wait(list(waiting)):
+                index = waiting[connection]
+                try:
+                    kind, value = connection.recv()
+                except (EOFError, OSError):
+                    kind, value = "error", RuntimeError("a worker process stopped unexpectedly")
+                if kind == "tick":
+                    done += value
+                    if progress is not None:
+                        progress(done)
+                    continue
+                del waiting[connection]
+                if kind == "error":
+                    errors[index] = value
+                else:
+                    results[index] = value
+        if errors:
+            raise errors[min(errors)]
+        return results
+
+
+TICK_EVERY = 16
+"""A child reports progress every this many items: a message per item would cost more than it shows."""
+
+
+def _serve(connection: Connection, start: int, stop: int, state: dict) -> None:
+    """In a forked child: run each round sent on the slice, keeping its state, until told to stop."""
+    pending = [0]
+
+    def tick() -> None:
+        pending[0] += 1
+        if pending[0] == TICK_EVERY:
+            connection.send(("tick", pending[0]))
+            pending[0] = 0
+
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        work, arguments = request
+        try:
+            result = work(state, start, stop, *arguments, tick)
+            if pending[0]:
+                connection.send(("tick", pending[0]))
+                pending[0] = 0
+            connection.send(("done", result))
+        except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
+            connection.send(("error", _picklable(error)))
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """The error itself when it survives pickling, else a RuntimeError telling what it was."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:  # noqa: BLE001
+        return RuntimeError(f"{type(error).__name__}: {error}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import PurePath
@@ -131,25 +132,32 @@ def synopsis(front_matter: SourceChapter | None, title: str) -> tuple[str, tuple
     return "\n\n".join(text for _, text in kept), tuple(sorted(removals, key=lambda removal: removal.line))
 
 
-def drop_duplicates(chapters: list[Chapter]) -> tuple[list[Chapter], list[str]]:
+def drop_duplicates(
+    chapters: list[Chapter],
+    identity: Callable[[Chapter], tuple | None] | None = None,
+    length: Callable[[Chapter], int] | None = None,
+) -> tuple[list[Chapter], list[str]]:
     """The same chapter downloaded twice (same heading, same opening paragraph): keep one.
 
     The longer copy is kept (a re-download often completes a truncated page), or on a tie
     the later file. Chapters that merely share a number (numbering restarts with volumes)
-    have different titles or openings and are both kept.
+    have different titles or openings and are both kept. identity and length, when given,
+    stand for chapter_identity and chapter_length (for chapters whose text is elsewhere).
     """
+    identity = identity or chapter_identity
+    length = length or chapter_length
     kept: list[Chapter] = []
     position: dict[tuple, int] = {}
     warnings = []
     for chapter in chapters:
-        key = _identity(chapter)
+        key = identity(chapter)
         if key is None or key not in position:
             if key is not None:
                 position[key] = len(kept)
             kept.append(chapter)
             continue
         first = kept[position[key]]
-        winner, loser = (first, chapter) if _length(first) > _length(chapter) else (chapter, first)
+        winner, loser = (first, chapter) if length(first) > length(chapter) else (chapter, first)
         kept[position[key]] = winner
         warnings.append(
             f"{winner.heading.label} is in both {first.source} and {chapter.source}: kept {winner.source}, dropped {loser.source}"
@@ -175,7 +183,8 @@ def missing_chapters(chapters: list[Chapter]) -> list[str]:
     return [f"missing chapters {', '.join(gaps)}"] if gaps else []
 
 
-def _identity(chapter: Chapter) -> tuple | None:
+def chapter_identity(chapter: Chapter) -> tuple | None:
+    """What two copies of a chapter share: its heading and opening paragraph (None: no number, no identity)."""
     heading = chapter.heading
     if heading.number is None:
         return None
@@ -183,7 +192,7 @@ def _identity(chapter: Chapter) -> tuple | None:
     return (heading.kind, heading.volume, heading.number, heading.part, heading.title.casefold(), opening)
 
 
-def _length(chapter: Chapter) -> int:
+def chapter_length(chapter: Chapter) -> int:
     return sum(len(block.text) for block in chapter.blocks if isinstance(block, Paragraph))
 
 

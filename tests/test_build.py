@@ -12,6 +12,7 @@ from conftest import NS, OpenedEpub, assert_valid, write_chapters
 from epubgen.build import build
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError
+from epubgen.package import epub as package_epub
 
 CHAPTERS = {
     "ch1.txt": "Chapter 1: Arrival\n\nShe signed with AT&T <3 and wrote a < b > c.\n\n* * *\n\nAfter the break.\n",
@@ -172,13 +173,13 @@ def test_a_failure_mid_write_leaves_the_previous_book_untouched(tmp_path: Path, 
     target = build(folder, CONFIG, tmp_path / "book.epub").path
     before = target.read_bytes()
 
-    def fail_after_some_entries(self, info, data, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def fail_after_some_entries(archive, info, data):  # type: ignore[no-untyped-def]
         if info.filename.startswith("EPUB/text/chapter-0002"):
             raise OSError(28, "No space left on device")
-        return original(self, info, data, *args, **kwargs)
+        return original(archive, info, data)
 
-    original = zipfile.ZipFile.writestr
-    monkeypatch.setattr(zipfile.ZipFile, "writestr", fail_after_some_entries)
+    original = package_epub._write_deflated
+    monkeypatch.setattr(package_epub, "_write_deflated", fail_after_some_entries)
     (folder / "ch1.txt").write_text("Chapter 1: Changed\n\nNew text.\n", encoding="utf-8")
     with pytest.raises(OutputError, match="No space left on device"):
         build(folder, CONFIG, target)
@@ -195,16 +196,17 @@ def test_a_build_killed_mid_write_leaves_the_previous_book_untouched(tmp_path: P
     before = target.read_bytes()
     (folder / "ch1.txt").write_text("Chapter 1: Changed\n\nNew text.\n", encoding="utf-8")
     killer = (
-        "import os, signal, zipfile, sys\n"
+        "import os, signal, sys\n"
         "from pathlib import Path\n"
         "from epubgen.build import build\n"
         "from epubgen.config import BookConfig\n"
-        "original = zipfile.ZipFile.writestr\n"
-        "def die(self, info, data, *a, **k):\n"
+        "from epubgen.package import epub\n"
+        "original = epub._write_deflated\n"
+        "def die(archive, info, data):\n"
         "    if info.filename.startswith('EPUB/text/'):\n"
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    return original(self, info, data, *a, **k)\n"
-        "zipfile.ZipFile.writestr = die\n"
+        "    return original(archive, info, data)\n"
+        "epub._write_deflated = die\n"
         "build(Path(sys.argv[1]), BookConfig(), Path(sys.argv[2]))\n"
     )
     process = subprocess.run([sys.executable, "-c", killer, str(folder), str(target)], capture_output=True)

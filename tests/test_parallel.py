@@ -39,15 +39,17 @@ def _series(folder: Path) -> Path:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the times work is really shared out among processes."""
+    """Counts the worker processes of each team that really forked them."""
     made: list[int] = []
-    original = parallel._in_processes
+    original = parallel.Team.__enter__
 
-    def counted(work, slices, encode, decode):  # type: ignore[no-untyped-def]
-        made.append(len(slices))
-        return original(work, slices, encode, decode)
+    def counted(team):  # type: ignore[no-untyped-def]
+        entered = original(team)
+        if team._children:
+            made.append(len(team._children))
+        return entered
 
-    monkeypatch.setattr(parallel, "_in_processes", counted)
+    monkeypatch.setattr(parallel.Team, "__enter__", counted)
     return made
 
 
@@ -72,28 +74,46 @@ def test_a_long_series_built_over_processes_is_byte_identical(
         result = build(folder, config, output if config.volumes.per_volume else output / "book.epub")
         books[jobs] = [(path.name, path.read_bytes()) for path in result.paths]
         books[jobs].append(("analysis", re.sub(r"mtime=\d+", "", repr(analyse(folder, config).book)).encode()))
-    assert calls and all(count == 2 for count in calls)  # the clean, chapter and zip stages went parallel
+    assert calls and all(count == 2 for count in calls)  # every build and analysis went parallel
     assert books["1"] == books["2"]
 
 
-def test_split_work_returns_the_slices_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+def _pid_and_squares(state: dict, start: int, stop: int, tick) -> tuple[int, list[int]]:  # type: ignore[no-untyped-def]
+    state["seen"] = state.get("seen", 0) + 1
+    return os.getpid(), [index * index for index in range(start, stop)]
+
+
+def _rounds_seen(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
+    return state["seen"]
+
+
+def _fail_after_the_first_slice(state: dict, start: int, stop: int, tick) -> list[int]:  # type: ignore[no-untyped-def]
+    if start > 0:
+        raise ValueError(f"slice {start}-{stop} failed")
+    return list(range(start, stop))
+
+
+def test_a_team_returns_the_slices_in_order_and_keeps_their_state(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPUBGEN_JOBS", "3")
-    squares = [index * index for index in range(parallel.MIN_ITEMS * 2)]
-    parts = parallel.split_work(lambda start, stop: (os.getpid(), squares[start:stop]), len(squares))
-    assert [square for _, part in parts for square in part] == squares
-    assert parts[0][0] == os.getpid()
+    count = parallel.MIN_ITEMS * 2
+    with parallel.Team(count) as team:
+        parts = team.run(_pid_and_squares)
+        team.run(_pid_and_squares)
+        seen = team.run(_rounds_seen)
+    assert [square for _, part in parts for square in part] == [index * index for index in range(count)]
+    assert seen == [2] * len(parts)
     if sys.platform.startswith("linux"):
-        assert len(parts) == 3 and all(pid != os.getpid() for pid, _ in parts[1:])
+        assert len(parts) == 3 and len({pid for pid, _ in parts}) == 3 and os.getpid() not in {pid for pid, _ in parts}
+
+
+def test_a_short_job_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    with parallel.Team(parallel.MIN_ITEMS - 1) as team:
+        assert team.run(_pid_and_squares) == [(os.getpid(), [index * index for index in range(parallel.MIN_ITEMS - 1)])]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
 def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
-
-    def work(start: int, stop: int) -> list[int]:
-        if start > 0:
-            raise ValueError(f"slice {start}-{stop} failed")
-        return list(range(start, stop))
-
-    with pytest.raises(ValueError, match="slice 200-400 failed"):
-        parallel.split_work(work, 400)
+    with parallel.Team(400) as team, pytest.raises(ValueError, match="slice 200-400 failed"):
+        team.run(_fail_after_the_first_slice)

@@ -9,7 +9,6 @@ report and the book are made from the same record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from epubgen.clean import credits, repeated, watermark
@@ -17,7 +16,7 @@ from epubgen.clean.rules import RuleSet, rule_set
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
-from epubgen.parallel import paused_gc, split_work
+from epubgen.parallel import paused_gc
 
 
 @dataclass(frozen=True)
@@ -31,97 +30,79 @@ class CleanResult:
 
 
 @dataclass(frozen=True)
-class _LineCleaner:
+class Cleaner:
+    """The settings of the clean stage, worked out once for every chapter."""
+
     rules: RuleSet
     keep: frozenset[str]
     watermarks: bool
     credits: bool
+    detect_repeated: bool
+
+    @classmethod
+    def of(cls, config: CleanConfig) -> Cleaner:
+        return cls(
+            rules=rule_set(config),
+            keep=frozenset(text.casefold() for text in config.keep),
+            watermarks="watermarks" not in config.disable,
+            credits="credits" not in config.disable,
+            detect_repeated=config.detect_repeated,
+        )
 
     def kept(self, text: str) -> bool:
         return strip_marks(text).strip().casefold() in self.keep
 
 
+@dataclass
+class RulesDone:
+    """What the rules did to a chapter."""
+
+    kept: list[Line]
+    """Its lines without what the rules removed (blank lines included)."""
+    removals: list[Removal]
+    credits: dict[tuple[str, str], None]
+    """(MARC relator code, name) of its credit lines, in order."""
+    keys: list[str]
+    """The repeated-line detector's key of each line of text kept (repeated.line_keys); none when it is off."""
+
+    @property
+    def text_lines(self) -> list[Line]:
+        return _text_lines(self.kept)
+
+
 def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
-    """Return the chapters without their boilerplate, the record of what went, and what it told us."""
+    """Return the chapters without their boilerplate, the record of what went, and what it told us.
+
+    Chapter by chapter in this process: a build shares the same steps out among processes
+    (epubgen.pipeline): apply_rules to each chapter, repeated.find_repeated over them all,
+    drop_repeated from each.
+    """
     with paused_gc():
-        return _clean(chapters, config)
+        cleaner = Cleaner.of(config)
+        done = [apply_rules(chapter, cleaner) for chapter in chapters]
+        detected = repeated.find_repeated([result.text_lines for result in done], config, [result.keys for result in done])
+        removals = [removal for result in done for removal in result.removals]
+        cleaned = []
+        for chapter, result in zip(chapters, done):
+            lines, dropped = drop_repeated(chapter, result.kept, detected, cleaner)
+            cleaned.append(replace(chapter, lines=lines))
+            removals += dropped
+        found_credits = {credit: None for result in done for credit in result.credits}
+        return CleanResult(tuple(cleaned), tuple(removals), detected.title, tuple(found_credits))
 
 
-def _clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
-    cleaner = _LineCleaner(
-        rules=rule_set(config),
-        keep=frozenset(text.casefold() for text in config.keep),
-        watermarks="watermarks" not in config.disable,
-        credits="credits" not in config.disable,
-    )
-
-    def work(start: int, stop: int) -> list[_RulesDone]:
-        done = []
-        for chapter in chapters[start:stop]:
-            removed: list[Removal] = []
-            credited: dict[tuple[str, str], None] = {}
-            kept = _apply_rules(chapter, cleaner, removed, credited)
-            keys = repeated.line_keys(_text_lines(kept)) if config.detect_repeated else []
-            done.append((kept, removed, credited, keys))
-        return done
-
+def apply_rules(chapter: SourceChapter, cleaner: Cleaner) -> RulesDone:
+    """The rules, the watermark finder and the credit lines on each line of the chapter."""
     removals: list[Removal] = []
-    found_credits: dict[tuple[str, str], None] = {}
-    by_rules: list[list[Line]] = []
-    keys: list[list[str]] = []
-    for part in split_work(work, len(chapters), encode=_compact_lines(chapters), decode=_expanded_lines(chapters)):
-        for kept, removed, credited, chapter_keys in part:
-            by_rules.append(kept)
-            removals += removed
-            found_credits.update(credited)
-            keys.append(chapter_keys)
-    detected = repeated.find_repeated([_text_lines(lines) for lines in by_rules], config, keys)
-    del keys
-    cleaned = tuple(
-        replace(chapter, lines=_drop_repeated(chapter.source, lines, detected, cleaner, removals))
-        for chapter, lines in zip(chapters, by_rules)
-    )
-    return CleanResult(cleaned, tuple(removals), detected.title, tuple(found_credits))
+    credited: dict[tuple[str, str], None] = {}
+    kept = _kept_by_rules(chapter, cleaner, removals, credited)
+    keys = repeated.line_keys(_text_lines(kept)) if cleaner.detect_repeated else []
+    return RulesDone(kept, removals, credited, keys)
 
 
-_RulesDone = tuple[list[Line], list[Removal], dict[tuple[str, str], None], list[str]]
-"""What the rules did to a chapter: the lines kept, the removals, the credits found, and the
-repeated-line detector's key of each line of text kept (repeated.line_keys)."""
-
-
-def _compact_lines(chapters: tuple[SourceChapter, ...]) -> Callable[[int, list[_RulesDone]], list[tuple]]:
-    """In a child process, before pickling: each kept line that is a line of the chapter as its
-    index there (the caller has it already), a changed one as (number, text); the keys as one string."""
-
-    def compact(start: int, part: list[_RulesDone]) -> list[tuple]:
-        result = []
-        for chapter, (kept, removed, credited, keys) in zip(chapters[start:], part):
-            index = {id(line): position for position, line in enumerate(chapter.lines)}
-            lines = [index[id(line)] if id(line) in index else (line.number, line.text) for line in kept]
-            result.append((lines, removed, list(credited), len(keys), "\n".join(keys)))
-        return result
-
-    return compact
-
-
-def _expanded_lines(chapters: tuple[SourceChapter, ...]) -> Callable[[int, object], list[_RulesDone]]:
-    def expand(start: int, part: object) -> list[_RulesDone]:
-        return [
-            (
-                [chapter.lines[line] if type(line) is int else Line(*line) for line in lines],
-                removed,
-                dict.fromkeys(credited),
-                keys.split("\n") if count else [],
-            )
-            for chapter, (lines, removed, credited, count, keys) in zip(chapters[start:], part)  # type: ignore[call-overload]
-        ]
-
-    return expand
-
-
-def _apply_rules(
+def _kept_by_rules(
     chapter: SourceChapter,
-    cleaner: _LineCleaner,
+    cleaner: Cleaner,
     removals: list[Removal],
     found_credits: dict[tuple[str, str], None],
 ) -> list[Line]:
@@ -194,7 +175,7 @@ class _ChapterTexts:
 
 
 def _remove_fragments(
-    source: str, line: Line, plain: str, lowered: str, cleaner: _LineCleaner, watermarks: bool, removals: list[Removal]
+    source: str, line: Line, plain: str, lowered: str, cleaner: Cleaner, watermarks: bool, removals: list[Removal]
 ) -> Line | None:
     """The line without its junk fragments, or None when nothing but junk was in it.
 
@@ -235,15 +216,17 @@ def _text_lines(lines: list[Line]) -> list[Line]:
     return [line for line in lines if line.text.strip()]
 
 
-def _drop_repeated(
-    source: str, lines: list[Line], detected: repeated.Repeated, cleaner: _LineCleaner, removals: list[Removal]
-) -> tuple[Line, ...]:
-    """The chapter's lines (blank ones included) without the repeated edge junk."""
-    text_lines = _text_lines(lines)
+def drop_repeated(
+    chapter: SourceChapter, kept: list[Line], detected: repeated.Repeated, cleaner: Cleaner
+) -> tuple[tuple[Line, ...], list[Removal]]:
+    """The chapter's lines kept by the rules (blank ones included) without the repeated edge junk, and the removals."""
+    text_lines = _text_lines(kept)
     junk = {
         text_lines[position].number
         for position in repeated.repeated_junk(text_lines, detected)
         if not cleaner.kept(text_lines[position].text)
     }
-    removals.extend(Removal(source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in text_lines if line.number in junk)
-    return tuple(line for line in lines if line.number not in junk)
+    if not junk:
+        return tuple(kept), []
+    removals = [Removal(chapter.source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in text_lines if line.number in junk]
+    return tuple(line for line in kept if line.number not in junk), removals

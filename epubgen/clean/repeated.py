@@ -16,7 +16,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
@@ -56,47 +56,82 @@ def line_key(text: str) -> str:
 def find_repeated(chapters: list[list[Line]], config: CleanConfig, keys: list[list[str]] | None = None) -> Repeated:
     """Count every candidate line over the chapters and pick the repeated edge junk.
 
-    keys, when given, are line_keys(lines) of each chapter, worked out already.
-
-    Two passes, so that only keys that may be junk are counted (and kept in memory): a junk key
-    stands in at least `needed` chapters and at least EDGE_SHARE of its occurrences are at an edge,
-    so it stands at an edge at least EDGE_SHARE * needed times. The first pass counts the keys of
-    the edge lines only; the second counts, over every line, the keys the first found often enough.
+    keys, when given, are line_keys(lines) of each chapter, worked out already. The same steps
+    as a build shares out among processes (epubgen.pipeline): edge_keys of each chapter,
+    possible_keys over them all, count_keys of each chapter, decide.
     """
     if not config.detect_repeated or not chapters:
         return Repeated(frozenset(), None)
-    needed = max(config.repeated_min_chapters, math.ceil(config.repeated_share * len(chapters)))
-    tops = [_top_edge(lines) for lines in chapters]
-    edge_counts: Counter[str] = Counter(
-        keys[index][position] if keys is not None else line_key(lines[position].text)
-        for index, (lines, top) in enumerate(zip(chapters, tops))
-        for position in _edge_positions(len(lines), top)
-        if _candidate(lines[position].text)
-    )
-    possible = {key for key, count in edge_counts.items() if count >= EDGE_SHARE * needed}
-    if not possible:
-        return Repeated(frozenset(), None)
-    in_chapters: Counter[str] = Counter()
-    at_edge: Counter[str] = Counter()
-    everywhere: Counter[str] = Counter()
-    openers: Counter[str] = Counter()
-    first_seen: dict[str, str] = {}
-    for lines, top, chapter_keys in zip(chapters, tops, keys if keys is not None else map(line_keys, chapters)):
+    keys = keys if keys is not None else [line_keys(lines) for lines in chapters]
+    needed = needed_chapters(len(chapters), config)
+    possible = possible_keys(Counter(key for lines, chapter_keys in zip(chapters, keys) for key in edge_keys(lines, chapter_keys)), needed)
+    counts = KeyCounts()
+    if possible:
+        for lines, chapter_keys in zip(chapters, keys):
+            counts.add(lines, chapter_keys, possible)
+    return decide(counts, needed)
+
+
+def needed_chapters(count: int, config: CleanConfig) -> int:
+    """In how many of count chapters a line must stand to be junk."""
+    return max(config.repeated_min_chapters, math.ceil(config.repeated_share * count))
+
+
+def edge_keys(lines: list[Line], keys: list[str]) -> list[str]:
+    """The keys of a chapter's candidate lines at its edges (keys: line_keys(lines))."""
+    return [keys[position] for position in _edge_positions(len(lines), _top_edge(lines)) if _candidate(lines[position].text)]
+
+
+def possible_keys(edge_counts: Counter[str], needed: int) -> frozenset[str]:
+    """The keys that may be junk, from the counts of every chapter's edge_keys.
+
+    Two passes, so that only keys that may be junk are counted (and kept in memory): a junk key
+    stands in at least `needed` chapters and at least EDGE_SHARE of its occurrences are at an edge,
+    so it stands at an edge at least EDGE_SHARE * needed times.
+    """
+    return frozenset(key for key, count in edge_counts.items() if count >= EDGE_SHARE * needed)
+
+
+@dataclass
+class KeyCounts:
+    """Where the possible keys stand, counted over chapters taken in reading order."""
+
+    in_chapters: Counter[str] = field(default_factory=Counter)
+    at_edge: Counter[str] = field(default_factory=Counter)
+    everywhere: Counter[str] = field(default_factory=Counter)
+    openers: Counter[str] = field(default_factory=Counter)
+    first_seen: dict[str, str] = field(default_factory=dict)
+
+    def add(self, lines: list[Line], keys: list[str], possible: frozenset[str]) -> None:
+        """Count the possible keys of the next chapter (keys: line_keys(lines))."""
+        top = _top_edge(lines)
         seen: set[str] = set()
-        for position, key in enumerate(chapter_keys):
+        for position, key in enumerate(keys):
             if key not in possible or not _candidate(lines[position].text):
                 continue
-            first_seen.setdefault(key, lines[position].text.strip())
-            everywhere[key] += 1
-            at_edge[key] += position < top or position >= len(lines) - BOTTOM_LINES
+            self.first_seen.setdefault(key, lines[position].text.strip())
+            self.everywhere[key] += 1
+            self.at_edge[key] += position < top or position >= len(lines) - BOTTOM_LINES
             if position == 0:
-                openers[key] += 1
+                self.openers[key] += 1
             seen.add(key)
-        in_chapters.update(seen)
+        self.in_chapters.update(seen)
+
+    def merge(self, later: KeyCounts) -> None:
+        """Add the counts of the chapters that come after these."""
+        for mine, theirs in ((self.in_chapters, later.in_chapters), (self.at_edge, later.at_edge),
+                             (self.everywhere, later.everywhere), (self.openers, later.openers)):
+            mine.update(theirs)
+        for key, text in later.first_seen.items():
+            self.first_seen.setdefault(key, text)
+
+
+def decide(counts: KeyCounts, needed: int) -> Repeated:
+    """The junk keys: in at least `needed` chapters, and at an edge at least EDGE_SHARE of the time."""
     keys = frozenset(
-        key for key, count in in_chapters.items() if count >= needed and at_edge[key] >= EDGE_SHARE * everywhere[key]
+        key for key, count in counts.in_chapters.items() if count >= needed and counts.at_edge[key] >= EDGE_SHARE * counts.everywhere[key]
     )
-    title = next((first_seen[key] for key, _ in openers.most_common() if key in keys), None)
+    title = next((counts.first_seen[key] for key, _ in counts.openers.most_common() if key in keys), None)
     return Repeated(keys, title)
 
 

@@ -23,7 +23,8 @@ import time
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -33,7 +34,7 @@ from ebooklib import epub
 
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Metadata
-from epubgen.parallel import paused_gc, split_work
+from epubgen.parallel import paused_gc
 from epubgen.package.xhtml import (
     ENDNOTES_FILE,
     ENDNOTES_TITLE,
@@ -53,21 +54,39 @@ _WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
 
-def write_epub(book: Book, path: Path) -> None:
-    """Write the book to path: all or nothing, and the same bytes for the same book."""
+@dataclass(frozen=True, slots=True)
+class Deflated:
+    """An entry's bytes compressed already, exactly as ZipFile.writestr compresses them."""
+
+    crc: int
+    size: int
+    data: bytes
+
+    @classmethod
+    def of(cls, data: bytes) -> Deflated:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        return cls(zlib.crc32(data), len(data), compressor.compress(data) + compressor.flush())
+
+
+def write_epub(book: Book, path: Path, documents: Mapping[int, Deflated] | None = None) -> None:
+    """Write the book to path: all or nothing, and the same bytes for the same book.
+
+    documents, when given, are the chapters' documents made and compressed already (by the
+    processes that hold the chapters' text: epubgen.pipeline), by chapter number from 1.
+    """
     with paused_gc():
-        entries = epub_entries(book)
+        entries = epub_entries(book, documents)
         write_atomically(path, lambda file: write_zip(file, entries, book.metadata.modified))
 
 
-Content = bytes | Callable[[], bytes]
-"""An entry's bytes, or (a chapter's document) the function that makes them as the zip is written:
-so the documents of a long series are never all in memory at once."""
+Content = bytes | Callable[[], bytes] | Deflated
+"""An entry's bytes; or (a chapter's document) the function that makes them as the zip is
+written, so the documents of a long series are never all in memory at once; or its bytes compressed."""
 
 
-def epub_entries(book: Book) -> dict[str, Content]:
+def epub_entries(book: Book, documents: Mapping[int, Deflated] | None = None) -> dict[str, Content]:
     """Every file of the EPUB container, by its path inside the zip."""
-    ebook = _ebooklib_book(book)
+    ebook = _ebooklib_book(book, documents)
     return _Writer(ebook, book.metadata.modified).entries()
 
 
@@ -80,44 +99,35 @@ def default_identifier(metadata: Metadata) -> str:
 def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> None:
     """Zip entries reproducibly: mimetype first and stored, the rest sorted, fixed timestamps.
 
-    Each entry is made (a chapter's document) and compressed as it is written. Those of a long
-    series are shared out among processes (epubgen.parallel): this process writes the first
-    slice of them itself while children make and compress the others, which it then writes as
-    they came, compressed already. The bytes are the same either way.
+    Each entry is made (a chapter's document) and compressed as it is written, unless it comes
+    compressed already (Deflated): the bytes are the same either way.
     """
     stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
     names = sorted(entries.keys() - {"mimetype"})
     with zipfile.ZipFile(file, "w") as archive:
         archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), _made(entries["mimetype"]))
 
-        def work(start: int, stop: int) -> tuple[int, list[tuple[int, int, bytes]]]:
-            if start == 0:  # in this process: straight into the zip
-                for name in names[start:stop]:
-                    archive.writestr(_zip_info(name, stamp, zipfile.ZIP_DEFLATED), _made(entries[name]))
-                return start, []
-            return start, [_deflated(_made(entries[name])) for name in names[start:stop]]
-
         seekable = getattr(archive, "_seekable", False)  # else writestr adds data descriptors; _write_deflated does not
-        parts = split_work(work, len(names)) if seekable else [work(0, len(names))]
-        for start, deflated in parts:
-            for name, (crc, size, data) in zip(names[start:], deflated):
-                _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), crc, size, data)
+        for name in names:
+            content = entries[name]
+            info = _zip_info(name, stamp, zipfile.ZIP_DEFLATED)
+            if seekable:
+                _write_deflated(archive, info, content if isinstance(content, Deflated) else Deflated.of(_made(content)))
+            else:
+                archive.writestr(info, _made(content))
 
 
 def _made(content: Content) -> bytes:
+    if isinstance(content, Deflated):
+        return zlib.decompress(content.data, -15)
     return content() if callable(content) else content
 
 
-def _deflated(data: bytes) -> tuple[int, int, bytes]:
-    """(CRC-32, size, compressed data) of an entry, compressed exactly as ZipFile.writestr compresses it."""
-    compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
-    return zlib.crc32(data), len(data), compressor.compress(data) + compressor.flush()
-
-
-def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, crc: int, size: int, data: bytes) -> None:
+def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: Deflated) -> None:
     """What ZipFile.writestr writes for an entry of a seekable file, from data compressed already:
     the local header (with the CRC and sizes it rewrites once the data is known), then the data."""
-    info.CRC, info.file_size, info.compress_size = crc, size, len(data)
+    data = deflated.data
+    info.CRC, info.file_size, info.compress_size = deflated.crc, deflated.size, len(data)
     info.flag_bits = 0x00
     archive._writecheck(info)  # type: ignore[attr-defined]
     archive._didModify = True  # type: ignore[attr-defined]
@@ -138,7 +148,7 @@ def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.Zi
     return info
 
 
-def _ebooklib_book(book: Book) -> epub.EpubBook:
+def _ebooklib_book(book: Book, documents: Mapping[int, Deflated] | None) -> epub.EpubBook:
     metadata = book.metadata
     ebook = epub.EpubBook()
     ebook.set_identifier(metadata.identifier or default_identifier(metadata))
@@ -163,7 +173,7 @@ def _ebooklib_book(book: Book) -> epub.EpubBook:
             f"chapter-{number:04d}",
             f"text/{chapter_file(number)}",
             chapter.heading.label,
-            partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
+            documents[number] if documents is not None else partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
         )
         for number, chapter in enumerate(book.chapters, 1)
     ]

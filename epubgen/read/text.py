@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from epubgen.errors import InputError
@@ -29,27 +29,61 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
         return read_epub_input(path)
     if path.is_file():
         return _read_single_file(path, encoding)
-    files = chapter_files(path)
-    if not files:
-        raise InputError(f"{path}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
+    files = folder_files(path)
     chapters, read, warnings, notices = [], [], [], []
     for file in files:
         try:
-            decoded = decode(_read_bytes(file), file.name, encoding)
-            chapter, page_warnings = _chapter_file(file, decoded.text)
+            chapter = read_chapter_file(file, encoding)
         except InputError as error:
             if not skip_bad:
                 raise
-            warnings.append(f"skipped {error}")
+            warnings.append(skipped(error))
             continue
-        chapters.append(replace(chapter, mtime=int(file.stat().st_mtime)))
-        warnings += page_warnings
+        chapters.append(chapter.chapter)
+        warnings += chapter.warnings
         read.append(file)
-        notices.append(_decoding_notice(file.name, decoded))
-    if not chapters:
-        raise InputError(f"{path}: none of the {len(files)} chapter files could be read")
+        notices.append(chapter.notice)
+    return folder_set(path, len(files), read, tuple(chapters), warnings, notices)
+
+
+@dataclass(frozen=True)
+class ChapterFile:
+    """A chapter file as read: the chapter, warnings about the page (images left out), and how it was decoded."""
+
+    chapter: SourceChapter
+    warnings: list[str]
+    notice: str
+
+
+def read_chapter_file(file: Path, encoding: str | None = None) -> ChapterFile:
+    """Read one chapter file of a folder, or raise InputError naming it."""
+    decoded = decode(_read_bytes(file), file.name, encoding)
+    chapter, warnings = _chapter_file(file, decoded.text)
+    return ChapterFile(replace(chapter, mtime=int(file.stat().st_mtime)), warnings, _decoding_notice(file.name, decoded))
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The chapter files of a folder, or InputError when it has none."""
+    files = chapter_files(folder)
+    if not files:
+        raise InputError(f"{folder}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
+    return files
+
+
+def skipped(error: InputError) -> str:
+    """The warning for a file skipped with --skip-bad."""
+    return f"skipped {error}"
+
+
+def folder_set(
+    folder: Path, count: int, read: list[Path], chapters: tuple[SourceChapter, ...], warnings: list[str], notices: list[str]
+) -> SourceSet:
+    """The SourceSet of a folder whose count chapter files were read: chapters from the files read
+    (or none, when another process holds them)."""
+    if not read:
+        raise InputError(f"{folder}: none of the {count} chapter files could be read")
     return SourceSet(
-        chapters=tuple(chapters),
+        chapters=chapters,
         named_in_sequence=_names_carry_sequence([file.name for file in read]),
         newest_mtime=max(int(file.stat().st_mtime) for file in read),
         warnings=tuple(warnings),
