@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -58,17 +59,30 @@ def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
     """A hash of everything that decides an EPUB's bytes.
 
     The dataclasses' repr is a complete, deterministic serialisation: of the book with its
-    chapters outlined (no blocks), then each chapter's digest, which stands for the rest. Removals
+    chapters outlined (no blocks), then each chapter's digest, which stands for the rest (a digest
+    of what the chapter is made from: see epubgen.pipeline). The code making it is part of the key,
+    by its version and a fingerprint of its files. Removals
     and warnings are left out: they describe the whole series (a new chapter adds a warning) but
     are not packaged.
     """
     outlined = tuple(replace(chapter, blocks=()) for chapter in book.chapters)
     volumes = tuple(replace(volume, chapters=tuple(replace(chapter, blocks=()) for chapter in volume.chapters)) for volume in book.volumes)
     packaged = replace(book, chapters=outlined, volumes=volumes, removals=(), warnings=())
-    key = hashlib.sha256(f"epubgen {version('epubgen')}\nebooklib {version('ebooklib')}\n{packaged!r}\n".encode())
+    key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\nebooklib {version('ebooklib')}\n{packaged!r}\n".encode())
     for chapter in book.chapters:
         key.update(digest(chapter).encode())
     return key.hexdigest()
+
+
+@cache
+def code_fingerprint() -> str:
+    """A digest of epubgen's own files (code, rules, styles): a changed epubgen, released or not, rebuilds."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".css") and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(package)}\n".encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass

@@ -18,7 +18,6 @@ the whole series, and the results are the same however many processes share the 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -83,7 +82,7 @@ class Outline:
     identity: tuple | None
     length: int
     digest: str
-    """A digest of the whole chapter (chapter_digest)."""
+    """A digest of all the chapter is made from: its source, the settings, the junk detected (_digest)."""
     removals: tuple[Removal, ...]
     """The repeated edge lines and the notes taken out of it."""
 
@@ -139,11 +138,19 @@ class Chapters:
         return made
 
 
-def chapter_digest(chapter: Chapter) -> str:
-    """A digest of everything in a chapter: its pickle, hashed. (Pickling is lossless, so two
-    chapters with one digest are the same; the same chapter pickled another way would only cost
-    an EPUB rewritten for nothing.)"""
-    return hashlib.sha256(pickle.dumps(chapter, protocol=5)).hexdigest()
+def _source_digest(source: SourceChapter) -> bytes:
+    """A digest of a chapter as read: its text, line by line, and what came with it."""
+    digest = hashlib.sha256("\n".join(line.text for line in source.lines).encode("utf-8", "surrogatepass"))
+    digest.update(f"\n{len(source.lines)}\n{source.source}\n{source.title_hint}\n{source.mtime}\n".encode("utf-8", "surrogatepass"))
+    for image in source.images:
+        digest.update(hashlib.sha256(image.data).digest() + f"{image.media_type}\n{image.alt}\n".encode())
+    return digest.digest()
+
+
+def _context_digest(job: Job, detected: repeated.Repeated) -> bytes:
+    """A digest of what every chapter is made with besides its source: the settings, the language and the junk detected."""
+    context = f"{job.config!r}\n{job.language}\n{sorted(detected.keys)!r}\n{detected.title!r}"
+    return hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest()
 
 
 def _joined(parts: list[list]) -> list:
@@ -161,7 +168,7 @@ def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChap
             results.append(ReadChapter(error=error))
             continue
         done = apply_rules(read.chapter, cleaner)
-        state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done)
+        state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, _source_digest(read.chapter))
         edge_keys = repeated.edge_keys(done.text_lines, done.keys) if cleaner.detect_repeated else []
         results.append(
             ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.removals), tuple(done.credits), tuple(edge_keys))
@@ -173,7 +180,7 @@ def _count_round(state: dict, start: int, stop: int, possible: frozenset[str], t
     counts = repeated.KeyCounts()
     for index in range(start, stop):
         if index in state:
-            _, done = state[index]
+            _, done, _ = state[index]
             counts.add(done.text_lines, done.keys, possible)
     return counts
 
@@ -183,19 +190,19 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
     config = job.config
     cleaner = Cleaner.of(config.clean)
     sources: dict[int, SourceChapter] = state.setdefault("sources", {})
+    context = _context_digest(job, detected)
     results: list[Outline | None] = []
     for index in range(start, stop):
         if index not in state:
             results.append(None)
             continue
-        source, done = state.pop(index)
+        source, done, source_digest = state.pop(index)
         chapter, removals = _refined(source, done, detected, cleaner, config, job.language)
         state[index] = chapter
         if job.keep_sources:
             sources[index] = source
-        results.append(
-            Outline(replace(chapter, blocks=()), chapter_identity(chapter), chapter_length(chapter), chapter_digest(chapter), removals)
-        )
+        digest = hashlib.sha256(context + source_digest).hexdigest()
+        results.append(Outline(replace(chapter, blocks=()), chapter_identity(chapter), chapter_length(chapter), digest, removals))
         tick()
     return results
 

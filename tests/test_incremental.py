@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import zipfile
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from click.testing import CliRunner
 from conftest import OpenedEpub, write_chapters
 from epubgen.build import build
 from epubgen.cli import main
-from epubgen.config import BookConfig, VolumesConfig
+from epubgen.config import BookConfig, CleanConfig, VolumesConfig
 from epubgen.incremental import CACHE_NAME
 
 DOWNLOADED = 1_700_000_000
@@ -116,6 +118,38 @@ def test_a_setting_that_changes_every_book_rewrites_every_volume(series: Path, t
     built_long_ago(series, tmp_path / "out")
     result = build(series, BookConfig(title="The Salt Road", author=("Ash Vale",), volumes=CONFIG.volumes), tmp_path / "out")
     assert result.unchanged == ()
+
+
+def test_a_setting_that_changes_only_the_chapters_text_rewrites_every_volume(series: Path, tmp_path: Path) -> None:
+    """The chapters' text is not part of the key, what it is made from is: the settings among it."""
+    before = built_long_ago(series, tmp_path / "out")
+    trimmed = build(series, replace(CONFIG, clean=CleanConfig(detect_repeated=False)), tmp_path / "out")
+    assert trimmed.unchanged == ()
+    assert all(snapshot(trimmed.paths)[name][2] != before[name][2] for name in VOLUMES)
+
+
+def test_junk_detected_anew_is_taken_out_of_the_volumes_already_built(series: Path, tmp_path: Path) -> None:
+    """A line at the foot of 9 of 25 chapters is story (under 40%); once 5 new chapters carry it
+    too (14 of 30) it is junk, in the old chapters as much as in the new ones."""
+    footer = "Salt Road Reader Online"
+    for number in range(1, 10):
+        with (series / f"{number:04d}.txt").open("a", encoding="utf-8") as file:
+            file.write(f"\n{footer}\n")
+        os.utime(series / f"{number:04d}.txt", (DOWNLOADED, DOWNLOADED))
+    built_long_ago(series, tmp_path / "out")
+    assert footer in _text_of(tmp_path / "out" / VOLUMES[0])
+    download(series, 26, 30, A_DAY_LATER)
+    for number in range(26, 31):
+        with (series / f"{number:04d}.txt").open("a", encoding="utf-8") as file:
+            file.write(f"\n{footer}\n")
+    result = build(series, CONFIG, tmp_path / "out")
+    assert VOLUMES[0] not in [path.name for path in result.unchanged]
+    assert footer not in _text_of(tmp_path / "out" / VOLUMES[0])
+
+
+def _text_of(path: Path) -> str:
+    with zipfile.ZipFile(path) as archive:
+        return "".join(archive.read(name).decode() for name in archive.namelist() if name.startswith("EPUB/text/chapter-"))
 
 
 def test_the_command_says_which_epubs_it_left_unchanged(series: Path, tmp_path: Path) -> None:
