@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generate import generate
+from generate import chapter_text, generate
 
 HERE = Path(__file__).resolve().parent
 ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
@@ -40,6 +40,10 @@ GOAL_TIMES_FLOOR = 2.0
 GOAL_PEAK_RSS = 200 * MB
 GOAL_SCALING_SLACK = 1.1
 """Time may grow at most 10% faster than the chapter count: 3,000 chapters in at most 11x the time of 300."""
+GOAL_INCREMENTAL = 0.2
+"""A rebuild after new chapters takes at most a fifth of a full build."""
+NEW_CHAPTERS = 40
+PER_VOLUME = 100
 
 Command = Callable[[Path, Path], list[str]]
 
@@ -143,6 +147,74 @@ def benchmark(folders: dict[int, Path], runs: int, workdir: Path) -> list[Result
     return results
 
 
+@dataclass(frozen=True)
+class Incremental:
+    chapters: int
+    full: tuple[Run, ...]
+    rebuild: tuple[Run, ...]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(run.wall for run in self.rebuild) / statistics.median(run.wall for run in self.full)
+
+
+def incremental(folder: Path, runs: int, workdir: Path) -> Incremental:
+    """Time epubgen on the series split into volumes of PER_VOLUME chapters: a full build into an
+    empty folder, and the rebuild after NEW_CHAPTERS more chapters are downloaded (alternately).
+
+    Each round starts from the series as generated (the chapter files hard-linked, not copied)
+    and the volumes as its full build wrote them.
+    """
+    series_copy, built, output = workdir / "series", workdir / "built", workdir / "volumes"
+    shutil.rmtree(series_copy, ignore_errors=True)
+    series_copy.mkdir()
+    for file in folder.iterdir():
+        os.link(file, series_copy / file.name)
+    count = len(list(folder.glob("*.txt")))
+    command = [sys.executable, "-m", "epubgen", "build", str(series_copy), "-o", str(output), "-q", "--chapters-per-volume", str(PER_VOLUME)]
+    full, rebuild = [], []
+    for round_number in range(1, runs + 1):
+        print(f"incremental, N={count}+{NEW_CHAPTERS}: round {round_number}/{runs}", file=sys.stderr)
+        for path in (built, output):
+            shutil.rmtree(path, ignore_errors=True)
+        for number in range(count + 1, count + NEW_CHAPTERS + 1):
+            (series_copy / f"{number:04d}.txt").unlink(missing_ok=True)
+        full.append(_timed(command))
+        shutil.copytree(output, built)
+        for number in range(count + 1, count + NEW_CHAPTERS + 1):
+            (series_copy / f"{number:04d}.txt").write_text(chapter_text(number), encoding="utf-8", newline="\n")
+        rebuild.append(_timed(command))
+    return Incremental(count, tuple(full), tuple(rebuild))
+
+
+def _timed(command: list[str]) -> Run:
+    start = time.perf_counter()
+    child = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(command)}")
+    return Run(wall=wall, peak_rss=usage.ru_maxrss * 1024)
+
+
+def incremental_table(result: Incremental) -> str:
+    full = statistics.median(run.wall for run in result.full)
+    rebuild = statistics.median(run.wall for run in result.rebuild)
+    verdict = "met" if result.ratio <= GOAL_INCREMENTAL else "NOT met"
+    return "\n".join(
+        [
+            f"| epubgen, volumes of {PER_VOLUME} | wall (median, min–max) | peak RSS MB |",
+            "|---|---:|---:|",
+            f"| full build, N={result.chapters} | {full:.2f} s ({min(r.wall for r in result.full):.2f}–{max(r.wall for r in result.full):.2f}) "
+            f"| {statistics.median(r.peak_rss for r in result.full) / MB:.0f} |",
+            f"| rebuild after {NEW_CHAPTERS} new chapters | {rebuild:.2f} s ({min(r.wall for r in result.rebuild):.2f}–{max(r.wall for r in result.rebuild):.2f}) "
+            f"| {statistics.median(r.peak_rss for r in result.rebuild) / MB:.0f} |",
+            "",
+            f"- rebuild ≤ {GOAL_INCREMENTAL:g} × full build: {result.ratio:.2f} — {verdict}",
+        ]
+    )
+
+
 def results_table(results: list[Result]) -> str:
     floors = {result.chapters: result.wall for result in results if result.tool == "floor"}
     rows = [
@@ -208,6 +280,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "epubgen-benchmark", help="where generated series are kept"
     )
     parser.add_argument("--profile", action="store_true", help="profile epubgen on the largest size instead of timing")
+    parser.add_argument("--no-incremental", action="store_true", help="skip the incremental rebuild measurement")
     arguments = parser.parse_args(argv)
     if arguments.runs < 1 or min(arguments.sizes) < 1:
         parser.error("--runs and --sizes must be positive")
@@ -225,6 +298,7 @@ def main(argv: list[str]) -> int:
     folders = {size: series(size, arguments.cache) for size in sizes}
     with tempfile.TemporaryDirectory(prefix="epubgen-benchmark-") as workdir:
         results = benchmark(folders, arguments.runs, Path(workdir))
+        rebuilt = None if arguments.no_incremental else incremental(folders[sizes[-1]], arguments.runs, Path(workdir))
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {arguments.runs} runs each, medians; MB = 2^20 bytes\n")
     for size, folder in folders.items():
         print(f"- N={size}: {input_size(folder) / MB:.1f} MB of text in {folder}")
@@ -235,6 +309,9 @@ def main(argv: list[str]) -> int:
         print(scaling_table(results))
         print()
         print(goals(results))
+    if rebuilt is not None:
+        print()
+        print(incremental_table(rebuilt))
     return 0
 
 

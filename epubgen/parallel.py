@@ -16,6 +16,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -171,7 +172,11 @@ TICK_EVERY = 16
 
 
 def _serve(connection: Connection, start: int, stop: int, state: dict) -> None:
-    """In a forked child: run each round sent on the slice, keeping its state, until told to stop."""
+    """In a forked child: run each round sent on the slice, keeping its state, until told to stop.
+
+    Ctrl-C is left to the calling process, which stops the team: a child would only print a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pending = [0]
 
     def tick() -> None:
