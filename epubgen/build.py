@@ -85,8 +85,8 @@ def build(
     """
     with paused_gc(), _Outlined.of(input_path, config, progress, keep_sources=report is not None) as outlined:
         book = outlined.book
-        planned = plan_outputs(book, config, output)
-        unchanged = write_changed(planned, outlined.digest, outlined.documents, force)
+        planned = plan_outputs(book, config, output, covers=False)
+        unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force)
         if report is not None:
             write_analysis_report(Analysis(outlined.all_sources(), book), report)
     paths = tuple(path for path, _ in planned)
@@ -197,23 +197,25 @@ def _input(input_path: Path, config: BookConfig) -> tuple[list[Path], SourceSet]
     return [], read_input(input_path, config.encoding or None, config.skip_bad)
 
 
-def plan_outputs(book: Book, config: BookConfig, output: Path | None) -> list[tuple[Path, Book]]:
+def plan_outputs(book: Book, config: BookConfig, output: Path | None, covers: bool = True) -> list[tuple[Path, Book]]:
     """Which EPUBs to write, and the book each holds.
 
     A book of one volume, or one asked for as a single file (--single-file, or an output path
     ending in .epub), is one EPUB (its TOC nested by volume): the output path, or
     output/<slug of the title>.epub. Otherwise each volume is an EPUB of its own, named by
-    the volume name pattern, in the output folder (default output/).
+    the volume name pattern, in the output folder (default output/). Each book without a cover
+    gets a generated one (see with_cover), unless covers is false.
     """
+    cover = (lambda book: with_cover(book, config)) if covers else (lambda book: book)
     single = not book.volumes or config.volumes.single_file or (output is not None and output.suffix.lower() == ".epub")
     if single:
-        book = _with_cover(book, config)
+        book = cover(book)
         if output is not None and output.suffix.lower() == ".epub":
             return [(output, book)]
         return [((output or OUTPUT_FOLDER) / f"{slug(book.metadata.title)}.epub", book)]
     folder = output or OUTPUT_FOLDER
     return [
-        (folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", _with_cover(volume_book(book, volume), config))
+        (folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", cover(volume_book(book, volume)))
         for volume in book.volumes
     ]
 
@@ -231,8 +233,11 @@ def _given_cover(config: BookConfig, sources: SourceSet) -> Cover | None:
     return None
 
 
-def _with_cover(book: Book, config: BookConfig) -> Book:
-    """A book without a given cover gets a generated one (unless generate_cover is off)."""
+def with_cover(book: Book, config: BookConfig) -> Book:
+    """A book without a given cover gets a generated one (unless generate_cover is off).
+
+    The generated cover is a function of the book's metadata and the settings, both in its
+    incremental key already: a build generates the covers of the EPUBs it writes only."""
     if book.cover is not None or not config.generate_cover:
         return book
     metadata = book.metadata

@@ -32,13 +32,15 @@ def write_changed(
     planned: list[tuple[Path, Book]],
     digest: Callable[[Chapter], str],
     documents: Callable[[Book], Mapping[int, Deflated]],
+    finish: Callable[[Book], Book] = lambda book: book,
     force: bool = False,
 ) -> tuple[Path, ...]:
     """Write each planned EPUB unless the last build wrote the same book there and it is untouched
     since; with force, write them all. Returns the paths left as they were.
 
     The books' chapters may be outlines (no blocks): digest(chapter) stands for the whole chapter,
-    and documents(book) gives the chapters' documents, by number, compressed already.
+    and documents(book) gives the chapters' documents, by number, compressed already. finish(book)
+    is the book to write, with what its key holds already but is costly to make (a generated cover).
     """
     caches: dict[Path, _Cache] = {}
     unchanged = []
@@ -48,7 +50,7 @@ def write_changed(
         if not force and cache.holds(path, key):
             unchanged.append(path)
             continue
-        write_epub(book, path, documents(book))
+        write_epub(finish(book), path, documents(book))
         cache.record(path, key)
     for cache in caches.values():
         cache.save()
