@@ -174,7 +174,7 @@ class _Outlined:
     def book_with_text(self) -> Book:
         """The book with its chapters whole."""
         whole = self.chapters.chapters()
-        by_outline = {id(outline): whole[index] for outline, index in ((self.facts[key].chapter, index) for key, index in self.index.items())}
+        by_outline = {key: whole[index] for key, index in self.index.items()}
 
         def text_of(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
             return tuple(by_outline[id(chapter)] for chapter in chapters)
