@@ -121,8 +121,8 @@ class _Outlined:
         total = self.job.count
         tick = (lambda done: self.progress(done, total)) if self.progress is not None else None
         outlines = self.chapters.refine(detected, tick)
-        self.index = {id(outline.chapter): index for index, outline in enumerate(outlines) if outline is not None}
-        self.facts = {id(outline.chapter): outline for outline in outlines if outline is not None}
+        self.outlines = {id(outline.chapter): (index, outline) for index, outline in enumerate(outlines) if outline is not None}
+        """Each outlined chapter's index in the input, and its outline, by the chapter's id."""
         credits = tuple(dict.fromkeys(credit for result in read for credit in result.credits))
         removals = tuple(removal for outline in outlines if outline is not None for removal in outline.removals)
         self.book = self._book(outlines, detected.title, credits, removals)
@@ -145,7 +145,7 @@ class _Outlined:
     def _book(self, outlines: list[Outline | None], title: str | None, credits: tuple, removals: tuple[Removal, ...]) -> Book:
         chapters = [outline.chapter for outline in outlines if outline is not None]
         ordered, warnings = order_chapters(chapters, self.sources.named_in_sequence)
-        ordered, duplicates = drop_duplicates(ordered, lambda c: self.facts[id(c)].identity, lambda c: self.facts[id(c)].length)
+        ordered, duplicates = drop_duplicates(ordered, lambda c: self._outline_of(c).identity, lambda c: self._outline_of(c).length)
         warnings += duplicates + missing_chapters(ordered)
         if not ordered:
             raise InputError(f"{self.input_path}: no chapter text left to build a book from")
@@ -164,17 +164,20 @@ class _Outlined:
         )
 
     def digest(self, chapter: Chapter) -> str:
-        return self.facts[id(chapter)].digest
+        return self._outline_of(chapter).digest
+
+    def _outline_of(self, chapter: Chapter) -> Outline:
+        return self.outlines[id(chapter)][1]
 
     def documents(self, book: Book) -> dict[int, Deflated]:
         """The documents of the book's chapters, by chapter number, made where the chapters are."""
-        numbers = {self.index[id(chapter)]: number for number, chapter in enumerate(book.chapters, 1)}
+        numbers = {self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1)}
         return self.chapters.documents(numbers, book.metadata.language)
 
     def book_with_text(self) -> Book:
         """The book with its chapters whole."""
         whole = self.chapters.chapters()
-        by_outline = {key: whole[index] for key, index in self.index.items()}
+        by_outline = {key: whole[index] for key, (index, _) in self.outlines.items()}
 
         def text_of(chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
             return tuple(by_outline[id(chapter)] for chapter in chapters)
