@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from epubgen.clean import clean
+from epubgen.clean import Cleaner, _ChapterTexts, clean
 from epubgen.clean.credits import credit_examples
-from epubgen.clean.rules import RULE_GROUPS, builtin_rules
+from epubgen.clean.rules import RULE_GROUPS, builtin_rules, rule_set
 from epubgen.clean.watermark import site_examples
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError
@@ -264,3 +266,35 @@ def test_a_numbered_line_that_opens_every_chapter_below_its_heading_is_story() -
     result = clean(chapters, CleanConfig())
     assert [kept_lines(c)[:2] for c in result.chapters] == [[f"Chapter {n}", f"Day {n * 3}"] for n in range(1, 6)]
     assert result.title == "Site Name Here"
+
+
+_BUILTIN_RULES = [rule for group in RULE_GROUPS for rule in builtin_rules(group)]
+_LINE_PIECES = st.sampled_from(
+    [example for rule in _BUILTIN_RULES for example in rule.examples]
+    + [STORY_BEFORE, STORY_AFTER, "“Advertisement,” she said.", "— Next chapter, then.", "«Index»", " ", "ad", "Tap the screen"]
+)
+_LINE_OPENERS = st.sampled_from(["", " ", "“", "‘", "—", "«", "[", "(", "<", "Ä", "ß", "İ", "ﬀ", "本", "\u00a0"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(opener=_LINE_OPENERS, pieces=st.lists(_LINE_PIECES, min_size=1, max_size=2))
+def test_the_rules_tried_on_a_line_are_those_that_can_match_it(opener: str, pieces: list[str]) -> None:
+    """The first-character and hint screens only skip rules that cannot match: the same answer as
+    trying every whole-line rule, in order, on the line."""
+    rules = rule_set(CleanConfig())
+    stripped = (opener + " ".join(pieces)).strip()
+    for kind in ("line", "cut"):
+        every_rule = next((rule.id for rule in rules.rules if rule.kind == kind and rule.compiled.fullmatch(stripped)), None)
+        screened = rules.match_line_stripped if kind == "line" else rules.match_cut_stripped
+        assert screened(stripped, stripped.lower()) == every_rule
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=st.lists(st.tuples(_LINE_OPENERS, _LINE_PIECES), min_size=1, max_size=12))
+def test_a_line_holding_a_fragment_is_never_skipped_by_the_chapter_screen(lines: list[tuple[str, str]]) -> None:
+    source = chapter("\n".join(opener + piece for opener, piece in lines))
+    cleaner = Cleaner.of(CleanConfig())
+    texts = _ChapterTexts(source.lines, cleaner.watermarks, cleaner.rules)
+    for index, line in enumerate(source.lines):
+        if cleaner.rules.fragments(line.text, line.text.lower()):
+            assert texts.may_hold_fragment(index)

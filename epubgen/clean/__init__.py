@@ -108,7 +108,7 @@ def _kept_by_rules(
 ) -> list[Line]:
     kept: list[Line] = []
     cut_by: str | None = None
-    texts = _ChapterTexts(chapter.lines, cleaner.watermarks)
+    texts = _ChapterTexts(chapter.lines, cleaner.watermarks, cleaner.rules)
     rules = cleaner.rules
     for index, line in enumerate(chapter.lines):
         if not line.text.strip() or (cleaner.keep and cleaner.kept(line.text)):
@@ -127,7 +127,11 @@ def _kept_by_rules(
         if rule is not None:
             removals.append(Removal(chapter.source, line.number, stripped, rule))
             continue
-        remaining = _remove_fragments(chapter.source, line, plain, lowered, cleaner, texts.may_hold_watermark(index), removals)
+        may_hold_watermark = texts.may_hold_watermark(index)
+        if not may_hold_watermark and not texts.may_hold_fragment(index):
+            kept.append(line)
+            continue
+        remaining = _remove_fragments(chapter.source, line, plain, lowered, cleaner, may_hold_watermark, removals)
         if remaining is not None:
             kept.append(remaining)
     return kept
@@ -135,15 +139,15 @@ def _kept_by_rules(
 
 class _ChapterTexts:
     """A chapter's lines without emphasis marks and in lower case, and which of them may hold a
-    watermark: worked out for the whole chapter at once, with string methods running in C over
-    its joined text, instead of line by line.
+    watermark or a fragment: worked out for the whole chapter at once, with string methods and
+    searches running in C over its joined text, instead of line by line.
 
     Neither strip_marks() nor lower() moves a character across a line break, so the joined
     result split at its line breaks is the result for each line. A line holding a line break of
     its own (never from a text file) falls back to the line-by-line way.
     """
 
-    def __init__(self, lines: tuple[Line, ...], watermarks: bool):
+    def __init__(self, lines: tuple[Line, ...], watermarks: bool, rules: RuleSet):
         self._lines = lines
         joined = "\n".join(line.text for line in lines)
         self._whole = joined.count("\n") == len(lines) - 1
@@ -152,6 +156,8 @@ class _ChapterTexts:
             return
         plain = strip_marks(joined)
         lowered = plain.lower()
+        offsets = rules.fragment_hint_offsets(lowered)
+        self._fragment_lines = None if offsets is None else {lowered.count("\n", 0, offset) for offset in offsets}
         self._plain = plain.split("\n") if plain is not joined else None
         self._lowered = lowered.split("\n")
         # As before: a chapter whose skeleton holds no site name is not searched line by line
@@ -170,12 +176,21 @@ class _ChapterTexts:
     def lowered(self, index: int) -> str:
         return self._lowered[index] if self._whole else self.plain(index).lower()
 
+    def may_hold_fragment(self, index: int) -> bool:
+        return not self._whole or self._fragment_lines is None or index in self._fragment_lines
+
     def may_hold_watermark(self, index: int) -> bool:
         return index in self._watermark_lines if self._whole else self._watermarks
 
 
 def _remove_fragments(
-    source: str, line: Line, plain: str, lowered: str, cleaner: Cleaner, watermarks: bool, removals: list[Removal]
+    source: str,
+    line: Line,
+    plain: str,
+    lowered: str,
+    cleaner: Cleaner,
+    watermarks: bool,
+    removals: list[Removal],
 ) -> Line | None:
     """The line without its junk fragments, or None when nothing but junk was in it.
 

@@ -4,13 +4,14 @@ Each built-in rule names `hints`: lowercase words of which every match holds at 
 A line is only run through the regular expressions of the rules whose hints it contains, so
 the common case, a line of story, costs a few substring tests instead of a dozen regex scans.
 A whole-line rule is not even looked at for a line starting with a character its pattern cannot
-start with (worked out once from the parsed pattern: _first_characters).
+start with (worked out from the parsed pattern, _first_character_class, and remembered per
+character: story lines open with a handful of characters, curly quotes and dashes included).
 """
 
 from __future__ import annotations
 
 import re
-import re._constants as sre  # the parsed form of a pattern, for _first_characters
+import re._constants as sre  # the parsed form of a pattern, for _first_character_class
 import re._parser as sre_parser
 import tomllib
 from collections.abc import Callable
@@ -53,25 +54,22 @@ class RuleSet:
     _checks: dict[str, tuple[_Check, ...]] = field(init=False, repr=False, compare=False)
     """Per kind, the rules in order as (id, hints, method): worked out once, not per line."""
 
+    _firsts: dict[str, tuple[re.Pattern[str] | None, ...]] = field(init=False, repr=False, compare=False)
+    """For the whole-line kinds: each rule's _first_character_class."""
+
     _by_first: dict[str, dict[str, tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
-    """For the whole-line kinds: per ASCII character, the rules a line starting with it may match."""
+    """For the whole-line kinds: per first character met so far, the rules a line starting with it may match."""
 
     def __post_init__(self) -> None:
         checks: dict[str, tuple[_Check, ...]] = {}
-        by_first: dict[str, dict[str, tuple[_Check, ...]]] = {}
         for kind in KINDS:
-            rules = self._of_kind(kind)
             checks[kind] = tuple(
-                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch) for rule in rules
+                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch)
+                for rule in self._of_kind(kind)
             )
-            if kind != "fragment":
-                firsts = [_first_characters(rule.pattern) for rule in rules]
-                by_first[kind] = {
-                    char: tuple(check for check, first in zip(checks[kind], firsts) if first is None or char in first)
-                    for char in _ASCII
-                }
         object.__setattr__(self, "_checks", checks)
-        object.__setattr__(self, "_by_first", by_first)
+        object.__setattr__(self, "_firsts", {kind: tuple(_first_character_class(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")})
+        object.__setattr__(self, "_by_first", {"line": {}, "cut": {}})
 
     def match_line(self, text: str) -> str | None:
         """The id of the first line rule the whole text matches, if any."""
@@ -91,8 +89,16 @@ class RuleSet:
 
     def _whole_line(self, kind: str, stripped: str, lowered: str) -> str | None:
         """The first rule of kind matching all of stripped, among those a line starting as it does may match."""
-        checks = self._by_first[kind].get(stripped[:1]) if stripped else None
-        return _first_whole_line(self._checks[kind] if checks is None else checks, stripped, lowered)
+        if not stripped:
+            return _first_whole_line(self._checks[kind], stripped, lowered)
+        checks = self._by_first[kind].get(stripped[0])
+        if checks is None:
+            checks = self._by_first[kind][stripped[0]] = self._may_start_with(kind, stripped[0])
+        return _first_whole_line(checks, stripped, lowered)
+
+    def _may_start_with(self, kind: str, char: str) -> tuple[_Check, ...]:
+        """The rules of kind (whole-line) a line starting with char may match, in order."""
+        return tuple(check for check, first in zip(self._checks[kind], self._firsts[kind]) if first is None or first.match(char))
 
     def fragments(self, text: str, lowered: str | None = None) -> list[tuple[int, int, str]]:
         """(start, end, rule id) of every fragment in text; lowered is text.lower() when the caller has it."""
@@ -108,6 +114,21 @@ class RuleSet:
                     continue
             spans += [(match.start(), match.end(), rule_id) for match in finditer(text) if match.end() > match.start()]
         return spans
+
+    def fragment_hint_offsets(self, lowered: str) -> list[int] | None:
+        """Where a fragment rule's hint starts in lowered (a whole chapter in lower case): no fragment
+        rule can match a line holding none. None when a fragment rule has no hints (every line may hold
+        one). A few searches over the chapter spare the test of every hint on every line."""
+        hints = {hint for _, rule_hints, _ in self._checks["fragment"] for hint in rule_hints}
+        if not all(rule_hints for _, rule_hints, _ in self._checks["fragment"]):
+            return None
+        offsets = []
+        for hint in hints:
+            found = lowered.find(hint)
+            while found >= 0:
+                offsets.append(found)
+                found = lowered.find(hint, found + 1)
+        return offsets
 
     def _of_kind(self, kind: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.kind == kind)
@@ -140,32 +161,30 @@ _CATEGORIES = {
 }
 _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT))
-_ASCII = frozenset(map(chr, range(128)))
 
 
 class _Unknown(Exception):
-    """A part of a pattern _first_characters does not follow."""
+    """A part of a pattern _first_character_class does not follow."""
 
 
 @cache
-def _first_characters(pattern: str) -> frozenset[str] | None:
-    """The ASCII characters a match of pattern (case ignored) can start with; None when that cannot
-    be told. A line starting with another ASCII character needs no try at the pattern.
+def _first_character_class(pattern: str) -> re.Pattern[str] | None:
+    """A pattern matching every character a match of pattern (case ignored) can start with; None
+    when that cannot be told. A line starting with another character needs no try at the pattern.
 
     Worked out from the parsed pattern: what its first consuming element can match, over every
     alternative, and past optional and zero-width elements (lookarounds are passed, not used: the
-    set is never too small). Each character class is tried on the 128 characters with the regex
-    engine itself, so case folding is the engine's own.
+    class is never too small). Matched with the regex engine itself, so case folding is the engine's own.
     """
     try:
         first, _ = _first_of_sequence(sre_parser.parse(pattern, re.IGNORECASE).data)
     except (_Unknown, re.error, TypeError, ValueError):
         return None
-    return frozenset(first)
+    return re.compile("|".join(sorted(first)) or "(?!)", re.IGNORECASE)
 
 
 def _first_of_sequence(items: list) -> tuple[set[str], bool]:
-    """(first characters, whether the sequence can match nothing at all)."""
+    """(patterns of the first character, whether the sequence can match nothing at all)."""
     first: set[str] = set()
     for op, argument in items:
         characters, empty = _first_of(op, argument)
@@ -177,7 +196,7 @@ def _first_of_sequence(items: list) -> tuple[set[str], bool]:
 
 def _first_of(op: object, argument: object) -> tuple[set[str], bool]:
     if op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY):
-        return set(_ascii_matching(_class_pattern(op, argument))), False
+        return {_class_pattern(op, argument)}, False
     if op in _ZERO_WIDTH:
         return set(), True
     if op is sre.BRANCH:
@@ -217,12 +236,6 @@ def _class_pattern(op: object, argument: object) -> str:
         else:
             raise _Unknown(item_op)
     return f"[{''.join(parts)}]"
-
-
-@cache
-def _ascii_matching(character_class: str) -> frozenset[str]:
-    compiled = re.compile(character_class, re.IGNORECASE)
-    return frozenset(char for char in _ASCII if compiled.fullmatch(char))
 
 
 @cache
