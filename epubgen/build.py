@@ -15,6 +15,7 @@ from epubgen.clean.report import write_report
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.incremental import write_changed
+from epubgen.memory import Memory
 from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
 from epubgen.package.cover import cover_from_bytes, generated_cover
 from epubgen.package.epub import Deflated
@@ -83,10 +84,12 @@ def build(
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
     unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
-    with paused_gc(), _Outlined.of(input_path, config, progress, keep_sources=report is not None) as outlined:
+    memory_folder = None if report is not None else _output_folder(output)
+    with paused_gc(), _Outlined.of(input_path, config, progress, report is not None, memory_folder, recall=not force) as outlined:
         book = outlined.book
         planned = plan_outputs(book, config, output, covers=False)
         unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force)
+        outlined.remember()
         if report is not None:
             write_analysis_report(Analysis(outlined.all_sources(), book), report)
     paths = tuple(path for path, _ in planned)
@@ -98,29 +101,47 @@ class _Outlined:
     """The book of an input, its chapters outlined, while the worker processes still hold their text
     (epubgen.pipeline): `with _Outlined.of(input_path, config) as outlined: outlined.book ...`."""
 
-    def __init__(self, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool):
+    def __init__(
+        self, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool, memory_folder: Path | None, recall: bool
+    ):
         self.input_path, self.config, self.progress = input_path, config, progress
         self.files, self.sources = _input(input_path, config)
         language = config.language or self.sources.metadata.language or "en"
-        self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources)
+        self.memory = Memory.of(memory_folder, input_path, config, language) if memory_folder is not None and self.files else None
+        recalled = self.memory.recall() if self.memory is not None and recall else {}
+        self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled)
         self.chapters = Chapters(self.job)
 
     @classmethod
     @contextmanager
-    def of(cls, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool) -> Iterator[_Outlined]:
-        outlined = cls(input_path, config, progress, keep_sources)
+    def of(
+        cls,
+        input_path: Path,
+        config: BookConfig,
+        progress: Progress | None,
+        keep_sources: bool,
+        memory_folder: Path | None = None,
+        recall: bool = True,
+    ) -> Iterator[_Outlined]:
+        """The input outlined; with memory_folder, what is remembered there of a folder's chapters
+        is used (unless not recall) and remember() writes what this build made of them."""
+        outlined = cls(input_path, config, progress, keep_sources, memory_folder, recall)
         with outlined.chapters:
             outlined._outline()
             yield outlined
 
+    def remember(self) -> None:
+        if self.memory is not None:
+            self.memory.remember(self.files, self.read, self.outline_list)
+
     def _outline(self) -> None:
-        read = self.chapters.read()
+        self.read = read = self.chapters.read()
         if self.files:
             self.sources = self._folder_sources(read)
         detected = self.chapters.detect_repeated(read)
         total = self.job.count
         tick = (lambda done: self.progress(done, total)) if self.progress is not None else None
-        outlines = self.chapters.refine(detected, tick)
+        self.outline_list = outlines = self.chapters.refine(detected, tick)
         self.outlines = {id(outline.chapter): (index, outline) for index, outline in enumerate(outlines) if outline is not None}
         """Each outlined chapter's index in the input, and its outline, by the chapter's id."""
         credits = tuple(dict.fromkeys(credit for result in read for credit in result.credits))
@@ -191,6 +212,13 @@ class _Outlined:
         if not self.files:
             return self.sources
         return replace(self.sources, chapters=tuple(source for source in self.chapters.sources() if source is not None))
+
+
+def _output_folder(output: Path | None) -> Path:
+    """The folder plan_outputs writes into."""
+    if output is not None and output.suffix.lower() == ".epub":
+        return output.parent
+    return output or OUTPUT_FOLDER
 
 
 def _input(input_path: Path, config: BookConfig) -> tuple[list[Path], SourceSet]:

@@ -4,23 +4,27 @@ A build's chapters are shared out among worker processes (epubgen.parallel.Team)
 its own slice from one round to the next; the calling process decides what needs the whole
 series. The rounds:
 
-1. read:    read, decode and run the rules on each chapter; back come the removals, the credits
-            and the repeated-line detector's keys at the chapters' edges.
-2. count:   count where the keys that may be junk stand (clean.repeated.KeyCounts).
-3. refine:  drop the repeated junk, then notes, structure and typography; back comes an outline
+1. read:    read, decode and run the rules on each chapter; back come the credits, the
+            repeated-line detector's keyed lines and a digest of the chapter as read.
+            (The calling process then finds the repeated junk: clean.repeated.find_repeated.)
+2. refine:  drop the repeated junk, then notes, structure and typography; back comes an outline
             of each chapter (its heading, notes and images, not its text) and a digest of it.
-4. package: the documents of the chapters an EPUB holds, made and compressed where they are.
+3. package: the documents of the chapters an EPUB holds, made and compressed where they are.
 
 Only what the next decision needs travels between processes, never the text: no process holds
 the whole series, and the results are the same however many processes share the work.
+
+A build may remember what it made of each chapter file (Job.memory: epubgen.memory): a file
+whose bytes and time are those remembered is not read in round 1, and its outline is reused in
+round 2 when the chapter's digest is the same; its text is only made again if an EPUB to write holds it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from pathlib import Path
 
 from epubgen.clean import Cleaner, RulesDone, apply_rules, drop_repeated, repeated
@@ -31,7 +35,7 @@ from epubgen.notes import extract_notes
 from epubgen.package.epub import STYLESHEET, Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
-from epubgen.read.text import ChapterFile, read_chapter_file
+from epubgen.read.text import ChapterFile, chapter_from_bytes, file_mtime, read_bytes, read_chapter_file
 from epubgen.structure import chapter_identity, chapter_length, structure_chapter
 from epubgen.typography import refine
 
@@ -50,15 +54,12 @@ class Job:
     """...or the chapters read already (one file split at its headings, an EPUB)."""
     keep_sources: bool = False
     """Keep each chapter as read, for a report that shows removals in context."""
+    memory: Mapping[str, Remembered] = field(default_factory=dict)
+    """What the last build made of each chapter file, by file name (epubgen.memory)."""
 
     @property
     def count(self) -> int:
         return len(self.files) or len(self.sources)
-
-    def read(self, index: int) -> ChapterFile:
-        if self.files:
-            return read_chapter_file(self.files[index], self.config.encoding or None)
-        return ChapterFile(self.sources[index], [], "")
 
 
 @dataclass(frozen=True)
@@ -68,14 +69,18 @@ class ReadChapter:
     error: InputError | None = None
     warnings: tuple[str, ...] = ()
     notice: str = ""
-    removals: tuple[Removal, ...] = ()
     credits: tuple[tuple[str, str], ...] = ()
-    edge_keys: tuple[str, ...] = ()
+    keyed: repeated.KeyedLines | None = None
+    """What the repeated-line detector counts of it (None when the detector is off)."""
+    source_digest: bytes = b""
+    """A digest of the chapter as read (_source_digest)."""
+    file_key: tuple[bytes, int] | None = None
+    """A digest of its file's bytes, and the file's time: what a memory of the chapter is valid for."""
 
 
 @dataclass(frozen=True)
 class Outline:
-    """Round 3's word on a chapter: the chapter without its blocks, and what is needed of them."""
+    """Round 2's word on a chapter: the chapter without its blocks, and what is needed of them."""
 
     chapter: Chapter
     """The chapter with no blocks: heading, notes, images, volume title, date."""
@@ -84,7 +89,16 @@ class Outline:
     digest: str
     """A digest of all the chapter is made from: its source, the settings, the junk detected (_digest)."""
     removals: tuple[Removal, ...]
-    """The repeated edge lines and the notes taken out of it."""
+    """What was taken out of it (rules, repeated edge lines, notes), in line order."""
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """What a build made of a chapter file: valid while the file's bytes and time are file_key."""
+
+    file_key: tuple[bytes, int]
+    read: ReadChapter
+    outline: Outline | None
 
 
 class Chapters:
@@ -106,17 +120,7 @@ class Chapters:
 
     def detect_repeated(self, read: list[ReadChapter]) -> repeated.Repeated:
         """The repeated edge junk, over the chapters that could be read."""
-        config = self.job.config.clean
-        count = sum(result.error is None for result in read)
-        if not config.detect_repeated or not count:
-            return repeated.Repeated(frozenset(), None)
-        needed = repeated.needed_chapters(count, config)
-        possible = repeated.possible_keys(Counter(key for result in read for key in result.edge_keys), needed)
-        counts = repeated.KeyCounts()
-        if possible:
-            for part in self._team.run(_count_round, possible):
-                counts.merge(part)
-        return repeated.decide(counts, needed)
+        return repeated.find_repeated([result.keyed for result in read if result.keyed is not None], self.job.config.clean)
 
     def refine(self, detected: repeated.Repeated, progress: Callable[[int], None] | None = None) -> list[Outline | None]:
         """Outlines of the chapters read (None for those that could not be)."""
@@ -163,48 +167,78 @@ def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChap
     results = []
     for index in range(start, stop):
         try:
-            read = job.read(index)
+            results.append(_read(job, index, cleaner, state))
         except InputError as error:
             results.append(ReadChapter(error=error))
-            continue
-        done = apply_rules(read.chapter, cleaner)
-        state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, _source_digest(read.chapter))
-        edge_keys = repeated.edge_keys(done.text_lines, done.keys) if cleaner.detect_repeated else []
-        results.append(
-            ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.removals), tuple(done.credits), tuple(edge_keys))
-        )
     return results
 
 
-def _count_round(state: dict, start: int, stop: int, possible: frozenset[str], tick: Tick) -> repeated.KeyCounts:
-    counts = repeated.KeyCounts()
-    for index in range(start, stop):
-        if index in state:
-            _, done, _ = state[index]
-            counts.add(done.text_lines, done.keys, possible)
-    return counts
+def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
+    """Read the index-th chapter and run the rules on it, keeping the result in state; a chapter
+    file remembered as it is now is not read: what is remembered of it is kept instead."""
+    if not job.files:
+        return _ruled(job, index, ChapterFile(job.sources[index], [], ""), cleaner, state, None)
+    file = job.files[index]
+    data = read_bytes(file)
+    file_key = (blake2b(data, digest_size=16).digest(), file_mtime(file))
+    remembered = job.memory.get(file.name)
+    if remembered is not None and remembered.file_key == file_key:
+        state[index] = remembered
+        return remembered.read
+    read = chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
+    return _ruled(job, index, read, cleaner, state, file_key)
+
+
+def _ruled(job: Job, index: int, read: ChapterFile, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None) -> ReadChapter:
+    done = apply_rules(read.chapter, cleaner)
+    source_digest = _source_digest(read.chapter)
+    state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, source_digest)
+    return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key)
 
 
 def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | None]:
     job: Job = state["job"]
-    config = job.config
-    cleaner = Cleaner.of(config.clean)
-    sources: dict[int, SourceChapter] = state.setdefault("sources", {})
     context = _context_digest(job, detected)
+    state["detected"], state["context"] = detected, context
     results: list[Outline | None] = []
     for index in range(start, stop):
         if index not in state:
             results.append(None)
             continue
-        source, done, source_digest = state.pop(index)
-        chapter, removals = _refined(source, done, detected, cleaner, config, job.language)
-        state[index] = chapter
-        if job.keep_sources:
-            sources[index] = source
-        digest = hashlib.sha256(context + source_digest).hexdigest()
+        kept = state[index]
+        if isinstance(kept, Remembered):
+            digest = hashlib.sha256(context + kept.read.source_digest).hexdigest()
+            if kept.outline is not None and kept.outline.digest == digest:
+                results.append(kept.outline)
+                tick()
+                continue
+        chapter, removals, digest = _refined_at(state, index)
         results.append(Outline(replace(chapter, blocks=()), chapter_identity(chapter), chapter_length(chapter), digest, removals))
         tick()
     return results
+
+
+def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], str]:
+    """Refine the index-th chapter (read again first, when it was remembered), keep it in state;
+    return it, its removals and its digest."""
+    job: Job = state["job"]
+    cleaner = Cleaner.of(job.config.clean)
+    if isinstance(state[index], Remembered):
+        _ruled(job, index, read_chapter_file(job.files[index], job.config.encoding or None), cleaner, state, None)
+    source, done, source_digest = state.pop(index)
+    detected = state["detected"]
+    chapter, removals = _refined(source, done, detected, cleaner, job.config, job.language)
+    state[index] = chapter
+    if job.keep_sources:
+        state.setdefault("sources", {})[index] = source
+    return chapter, removals, hashlib.sha256(state["context"] + source_digest).hexdigest()
+
+
+def _whole_chapter(state: dict, index: int) -> Chapter:
+    """The index-th chapter, text and all: made now if only its outline was remembered."""
+    if isinstance(state[index], Remembered):
+        return _refined_at(state, index)[0]
+    return state[index]
 
 
 def _refined(
@@ -221,7 +255,7 @@ def _refined(
 
 
 def _chapters_round(state: dict, start: int, stop: int, tick: Tick) -> list[Chapter | None]:
-    return [state.get(index) for index in range(start, stop)]
+    return [_whole_chapter(state, index) if index in state else None for index in range(start, stop)]
 
 
 def _sources_round(state: dict, start: int, stop: int, tick: Tick) -> list[SourceChapter | None]:
@@ -232,7 +266,7 @@ def _sources_round(state: dict, start: int, stop: int, tick: Tick) -> list[Sourc
 def _documents_round(state: dict, start: int, stop: int, numbers: dict[int, int], language: str, tick: Tick) -> dict[int, Deflated]:
     href = f"../{STYLESHEET}"
     return {
-        numbers[index]: Deflated.of(chapter_document(state[index], numbers[index], language, href))
+        numbers[index]: Deflated.of(chapter_document(_whole_chapter(state, index), numbers[index], language, href))
         for index in range(start, stop)
         if index in numbers
     }

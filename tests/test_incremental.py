@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import zipfile
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -15,7 +16,10 @@ from conftest import OpenedEpub, write_chapters
 from epubgen.build import build
 from epubgen.cli import main
 from epubgen.config import BookConfig, CleanConfig, VolumesConfig
+from epubgen import memory, pipeline
 from epubgen.incremental import CACHE_NAME
+from epubgen.memory import MEMORY_PREFIX
+from epubgen.read import text
 
 DOWNLOADED = 1_700_000_000
 """When the first chapters were downloaded; the new ones come a day later."""
@@ -160,8 +164,66 @@ def test_the_command_says_which_epubs_it_left_unchanged(series: Path, tmp_path: 
     assert first.stdout.startswith(f"Wrote {book} (25 chapters, ")
     assert second.stdout.startswith(f"Unchanged {book} (25 chapters, ")
     assert forced.stdout.startswith(f"Wrote {book} (25 chapters, ")
-    assert sorted(path.name for path in tmp_path.iterdir()) == [CACHE_NAME, "book.epub", "salt-road"]
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert [name for name in names if not name.startswith(MEMORY_PREFIX)] == [CACHE_NAME, "book.epub", "salt-road"]
+    assert len([name for name in names if name.startswith(MEMORY_PREFIX)]) == 1
 
 
 def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _epub_bytes(paths: tuple[Path, ...]) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in paths}
+
+
+def test_a_rebuild_that_remembers_its_chapters_writes_the_bytes_a_build_from_scratch_writes(series: Path, tmp_path: Path) -> None:
+    build(series, CONFIG, tmp_path / "out")
+    download(series, 26, 32, A_DAY_LATER)
+    (series / "0004.txt").write_text("Chapter 4: Mile 4\n\nA sandstorm hid marker 4.\n", encoding="utf-8")
+    remembering = build(series, CONFIG, tmp_path / "out")
+    from_scratch = build(series, CONFIG, tmp_path / "scratch")
+    assert _epub_bytes(remembering.paths) == _epub_bytes(from_scratch.paths)
+
+
+def test_a_rebuild_reads_only_the_chapters_of_the_volumes_it_writes(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(series, CONFIG, tmp_path / "out")
+    download(series, 26, 30, A_DAY_LATER)
+    read = []
+    decode = pipeline.chapter_from_bytes
+    monkeypatch.setattr(pipeline, "chapter_from_bytes", lambda file, *rest: read.append(file.name) or decode(file, *rest))
+    monkeypatch.setattr(text, "chapter_from_bytes", pipeline.chapter_from_bytes)
+    result = build(series, CONFIG, tmp_path / "out")
+    assert [path.name for path in result.unchanged] == VOLUMES[:2]
+    assert sorted(read) == [f"{number:04d}.txt" for number in range(21, 31)]
+
+
+def test_a_memory_from_other_settings_or_another_epubgen_is_not_used(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(series, CONFIG, tmp_path / "out")
+    read = []
+    decode = pipeline.chapter_from_bytes
+    monkeypatch.setattr(pipeline, "chapter_from_bytes", lambda file, *rest: read.append(file.name) or decode(file, *rest))
+    build(series, replace(CONFIG, typography=False), tmp_path / "out")
+    assert len(read) == 25
+    monkeypatch.setattr(memory, "code_fingerprint", lambda: "another epubgen")
+    build(series, replace(CONFIG, typography=False), tmp_path / "out")
+    assert len(read) == 50
+
+
+@pytest.mark.parametrize("content", [b"", b"not a pickle", pickle.dumps({"setup": "x"}), pickle.dumps(os.system)])
+def test_an_unreadable_or_foreign_memory_is_no_memory(series: Path, tmp_path: Path, content: bytes) -> None:
+    expected = _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
+    out = tmp_path / "out"
+    build(series, CONFIG, out)
+    (memory_file,) = out.glob(f"{memory.MEMORY_PREFIX}*")
+    memory_file.write_bytes(content)
+    assert _epub_bytes(build(series, CONFIG, out, force=True).paths) == expected
+    assert _epub_bytes(build(series, CONFIG, out).paths) == expected
+
+
+def test_the_memory_refuses_to_make_anything_but_its_own_data(tmp_path: Path) -> None:
+    remembered = memory.Memory(tmp_path / "memory", "setup")
+    remembered.path.write_bytes(pickle.dumps({"setup": "setup", "chapters": {"0001.txt": os.system}}))
+    with pytest.raises(pickle.UnpicklingError):
+        memory._Unpickler(remembered.path.open("rb")).load()
+    assert remembered.recall() == {}

@@ -62,8 +62,8 @@ class RulesDone:
     removals: list[Removal]
     credits: dict[tuple[str, str], None]
     """(MARC relator code, name) of its credit lines, in order."""
-    keys: list[str]
-    """The repeated-line detector's key of each line of text kept (repeated.line_keys); none when it is off."""
+    keyed: repeated.KeyedLines | None
+    """What the repeated-line detector counts of the lines kept; None when it is off."""
 
     @property
     def text_lines(self) -> list[Line]:
@@ -74,13 +74,13 @@ def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResu
     """Return the chapters without their boilerplate, the record of what went, and what it told us.
 
     Chapter by chapter in this process: a build shares the same steps out among processes
-    (epubgen.pipeline): apply_rules to each chapter, repeated.find_repeated over them all,
+    (epubgen.pipeline): apply_rules to each chapter, repeated.find_repeated over what they found,
     drop_repeated from each.
     """
     with paused_gc():
         cleaner = Cleaner.of(config)
         done = [apply_rules(chapter, cleaner) for chapter in chapters]
-        detected = repeated.find_repeated([result.text_lines for result in done], config, [result.keys for result in done])
+        detected = repeated.find_repeated([result.keyed for result in done if result.keyed is not None], config)
         removals = [removal for result in done for removal in result.removals]
         cleaned = []
         for chapter, result in zip(chapters, done):
@@ -96,8 +96,11 @@ def apply_rules(chapter: SourceChapter, cleaner: Cleaner) -> RulesDone:
     removals: list[Removal] = []
     credited: dict[tuple[str, str], None] = {}
     kept = _kept_by_rules(chapter, cleaner, removals, credited)
-    keys = repeated.line_keys(_text_lines(kept)) if cleaner.detect_repeated else []
-    return RulesDone(kept, removals, credited, keys)
+    return RulesDone(kept, removals, credited, _keyed(_text_lines(kept)) if cleaner.detect_repeated else None)
+
+
+def _keyed(text_lines: list[Line]) -> repeated.KeyedLines:
+    return repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines))
 
 
 def _kept_by_rules(

@@ -1,8 +1,8 @@
 """Junk no rule knows: lines repeated at the top or bottom of many chapters.
 
-Each line is reduced to a key (NFKC, case-folded, digits masked, spaces collapsed) and the
-keys are counted over the whole input in two passes (see find_repeated): time linear in the
-number of lines.
+Each line is reduced to a key (NFKC, case-folded, digits masked, spaces collapsed), hashed,
+and the keys are counted over the whole input in two passes (see find_repeated): time linear
+in the number of lines.
 A key is junk when it appears in a large share of the chapters and nearly always at a
 chapter's edge (its first or last few lines). The story's own repeated lines are guarded:
 dialogue, headings and scene breaks never count, and a refrain that also stands in the
@@ -15,8 +15,10 @@ import math
 import re
 import unicodedata
 from bisect import bisect_right
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
+from hashlib import blake2b
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
@@ -41,8 +43,8 @@ _QUOTES = "\"'“”‘’「」『』«»‹›"
 
 @dataclass(frozen=True)
 class Repeated:
-    keys: frozenset[str]
-    """The keys of the lines to remove."""
+    keys: frozenset[int]
+    """The key_hash of the keys of the lines to remove."""
     title: str | None
     """The line that opens most chapters, when it is junk: the novel's title, most likely."""
 
@@ -53,86 +55,96 @@ def line_key(text: str) -> str:
     return _SPACES.sub(" ", _DIGITS.sub("#", folded)).strip()
 
 
-def find_repeated(chapters: list[list[Line]], config: CleanConfig, keys: list[list[str]] | None = None) -> Repeated:
-    """Count every candidate line over the chapters and pick the repeated edge junk.
+def key_hash(key: str) -> int:
+    """A 64-bit digest of a key: what is counted, remembered and compared, instead of the key itself."""
+    return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
-    keys, when given, are line_keys(lines) of each chapter, worked out already. The same steps
-    as a build shares out among processes (epubgen.pipeline): edge_keys of each chapter,
-    possible_keys over them all, count_keys of each chapter, decide.
+
+@dataclass(frozen=True)
+class KeyedLines:
+    """What the detector needs of one chapter: the hashed key of each of its lines of text, and
+    its opening line. Small enough to travel between processes and to be remembered between
+    builds (epubgen.pipeline), it stands for the chapter's text in every count.
+
+    A line at an edge that the detector may not consider (dialogue, a heading, a scene break:
+    _candidate) has no key (0). One in the middle keeps its key whatever it is: it only ever
+    counts against a key being junk.
     """
-    if not config.detect_repeated or not chapters:
-        return Repeated(frozenset(), None)
-    keys = keys if keys is not None else [line_keys(lines) for lines in chapters]
-    needed = needed_chapters(len(chapters), config)
-    possible = possible_keys(Counter(key for lines, chapter_keys in zip(chapters, keys) for key in edge_keys(lines, chapter_keys)), needed)
-    counts = KeyCounts()
-    if possible:
-        for lines, chapter_keys in zip(chapters, keys):
-            counts.add(lines, chapter_keys, possible)
-    return decide(counts, needed)
+
+    top: int
+    """Where the chapter's top edge ends (_top_edge)."""
+    hashes: array
+    """key_hash of each line of text, in order; 0 for an edge line that is no candidate."""
+    opener: str
+    """The first line of text, stripped (the title, when it is junk)."""
+
+    @classmethod
+    def of(cls, lines: list[Line], keys: list[str]) -> KeyedLines:
+        """The keyed lines of a chapter's lines of text (keys: line_keys(lines))."""
+        top = _top_edge(lines)
+        hashes = array("Q", (key_hash(key) for key in keys))
+        for position in _edge_positions(len(lines), top):
+            if not _candidate(lines[position].text):
+                hashes[position] = 0
+        return cls(top, hashes, lines[0].text.strip() if lines else "")
+
+    def edge_hashes(self) -> list[int]:
+        return [self.hashes[position] for position in _edge_positions(len(self.hashes), self.top) if self.hashes[position]]
 
 
-def needed_chapters(count: int, config: CleanConfig) -> int:
-    """In how many of count chapters a line must stand to be junk."""
-    return max(config.repeated_min_chapters, math.ceil(config.repeated_share * count))
-
-
-def edge_keys(lines: list[Line], keys: list[str]) -> list[str]:
-    """The keys of a chapter's candidate lines at its edges (keys: line_keys(lines))."""
-    return [keys[position] for position in _edge_positions(len(lines), _top_edge(lines)) if _candidate(lines[position].text)]
-
-
-def possible_keys(edge_counts: Counter[str], needed: int) -> frozenset[str]:
-    """The keys that may be junk, from the counts of every chapter's edge_keys.
+def find_repeated(chapters: list[KeyedLines], config: CleanConfig) -> Repeated:
+    """Count the keys over the chapters (in reading order) and pick the repeated edge junk.
 
     Two passes, so that only keys that may be junk are counted (and kept in memory): a junk key
     stands in at least `needed` chapters and at least EDGE_SHARE of its occurrences are at an edge,
     so it stands at an edge at least EDGE_SHARE * needed times.
     """
-    return frozenset(key for key, count in edge_counts.items() if count >= EDGE_SHARE * needed)
+    if not config.detect_repeated or not chapters:
+        return Repeated(frozenset(), None)
+    needed = max(config.repeated_min_chapters, math.ceil(config.repeated_share * len(chapters)))
+    edge_counts = Counter(key for chapter in chapters for key in chapter.edge_hashes())
+    possible = frozenset(key for key, count in edge_counts.items() if count >= EDGE_SHARE * needed)
+    counts = _KeyCounts()
+    if possible:
+        for chapter in chapters:
+            counts.add(chapter, possible)
+    return counts.decide(needed)
 
 
 @dataclass
-class KeyCounts:
+class _KeyCounts:
     """Where the possible keys stand, counted over chapters taken in reading order."""
 
-    in_chapters: Counter[str] = field(default_factory=Counter)
-    at_edge: Counter[str] = field(default_factory=Counter)
-    everywhere: Counter[str] = field(default_factory=Counter)
-    openers: Counter[str] = field(default_factory=Counter)
-    first_seen: dict[str, str] = field(default_factory=dict)
+    in_chapters: Counter[int] = field(default_factory=Counter)
+    at_edge: Counter[int] = field(default_factory=Counter)
+    everywhere: Counter[int] = field(default_factory=Counter)
+    openers: Counter[int] = field(default_factory=Counter)
+    opener_text: dict[int, str] = field(default_factory=dict)
+    """The first chapter's opening line, for each key opening chapters."""
 
-    def add(self, lines: list[Line], keys: list[str], possible: frozenset[str]) -> None:
-        """Count the possible keys of the next chapter (keys: line_keys(lines))."""
-        top = _top_edge(lines)
-        seen: set[str] = set()
-        for position, key in enumerate(keys):
-            if key not in possible or not _candidate(lines[position].text):
+    def add(self, chapter: KeyedLines, possible: frozenset[int]) -> None:
+        """Count the possible keys of the next chapter."""
+        hashes = chapter.hashes
+        bottom = len(hashes) - BOTTOM_LINES
+        seen: set[int] = set()
+        for position, key in enumerate(hashes):
+            if key not in possible:
                 continue
-            self.first_seen.setdefault(key, lines[position].text.strip())
             self.everywhere[key] += 1
-            self.at_edge[key] += position < top or position >= len(lines) - BOTTOM_LINES
-            if position == 0:
-                self.openers[key] += 1
+            self.at_edge[key] += position < chapter.top or position >= bottom
             seen.add(key)
         self.in_chapters.update(seen)
+        if hashes and hashes[0] in possible:
+            self.openers[hashes[0]] += 1
+            self.opener_text.setdefault(hashes[0], chapter.opener)
 
-    def merge(self, later: KeyCounts) -> None:
-        """Add the counts of the chapters that come after these."""
-        for mine, theirs in ((self.in_chapters, later.in_chapters), (self.at_edge, later.at_edge),
-                             (self.everywhere, later.everywhere), (self.openers, later.openers)):
-            mine.update(theirs)
-        for key, text in later.first_seen.items():
-            self.first_seen.setdefault(key, text)
-
-
-def decide(counts: KeyCounts, needed: int) -> Repeated:
-    """The junk keys: in at least `needed` chapters, and at an edge at least EDGE_SHARE of the time."""
-    keys = frozenset(
-        key for key, count in counts.in_chapters.items() if count >= needed and counts.at_edge[key] >= EDGE_SHARE * counts.everywhere[key]
-    )
-    title = next((counts.first_seen[key] for key, _ in counts.openers.most_common() if key in keys), None)
-    return Repeated(keys, title)
+    def decide(self, needed: int) -> Repeated:
+        """The junk keys: in at least `needed` chapters, and at an edge at least EDGE_SHARE of the time."""
+        keys = frozenset(
+            key for key, count in self.in_chapters.items() if count >= needed and self.at_edge[key] >= EDGE_SHARE * self.everywhere[key]
+        )
+        title = next((self.opener_text[key] for key, _ in self.openers.most_common() if key in keys), None)
+        return Repeated(keys, title)
 
 
 def _edge_positions(count: int, top: int) -> list[int]:
@@ -186,7 +198,7 @@ def repeated_junk(lines: list[Line], repeated: Repeated) -> set[int]:
     return {
         position
         for position, line in enumerate(lines)
-        if (position < top or position >= len(lines) - BOTTOM_LINES) and _candidate(line.text) and line_key(line.text) in repeated.keys
+        if (position < top or position >= len(lines) - BOTTOM_LINES) and _candidate(line.text) and key_hash(line_key(line.text)) in repeated.keys
     }
 
 

@@ -10,8 +10,6 @@ from epubgen.errors import InputError
 from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.model import Line, SourceChapter, SourceSet
 from epubgen.read.decode import Decoded, decode
-from epubgen.read.epub import read_epub_input
-from epubgen.read.html import html_to_lines, images_beside
 
 CHAPTER_SUFFIXES = (".txt", ".html", ".htm", ".xhtml")
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
@@ -26,6 +24,8 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     if path.is_file() and path.suffix.lower() == ".epub":
+        from epubgen.read.epub import read_epub_input  # imported when needed, as _chapter_file does
+
         return read_epub_input(path)
     if path.is_file():
         return _read_single_file(path, encoding)
@@ -57,9 +57,22 @@ class ChapterFile:
 
 def read_chapter_file(file: Path, encoding: str | None = None) -> ChapterFile:
     """Read one chapter file of a folder, or raise InputError naming it."""
-    decoded = decode(_read_bytes(file), file.name, encoding)
+    return chapter_from_bytes(file, read_bytes(file), file_mtime(file), encoding)
+
+
+def chapter_from_bytes(file: Path, data: bytes, mtime: int, encoding: str | None = None) -> ChapterFile:
+    """The chapter in a chapter file's bytes (read already), or InputError naming the file."""
+    decoded = decode(data, file.name, encoding)
     chapter, warnings = _chapter_file(file, decoded.text)
-    return ChapterFile(replace(chapter, mtime=int(file.stat().st_mtime)), warnings, _decoding_notice(file.name, decoded))
+    return ChapterFile(replace(chapter, mtime=mtime), warnings, _decoding_notice(file.name, decoded))
+
+
+def file_mtime(file: Path) -> int:
+    """A file's modification time, in whole seconds since the epoch."""
+    try:
+        return int(file.stat().st_mtime)
+    except OSError as error:
+        raise InputError(f"{file.name}: cannot read the file ({error.strerror})") from None
 
 
 def folder_files(folder: Path) -> list[Path]:
@@ -113,7 +126,7 @@ def _names_carry_sequence(names: list[str]) -> bool:
 
 
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
-    decoded = decode(_read_bytes(path), path.name, encoding)
+    decoded = decode(read_bytes(path), path.name, encoding)
     if path.suffix.lower() in HTML_SUFFIXES:
         chapter, warnings = _chapter_file(path, decoded.text)
         return SourceSet(
@@ -203,6 +216,9 @@ def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
     """One chapter file: a saved page's text blocks (numbered in order) and its images, or a text file's lines."""
     if file.suffix.lower() not in HTML_SUFFIXES:
         return SourceChapter(source=file.name, lines=_numbered_lines(text)), []
+    # Imported when needed: BeautifulSoup takes a tenth of a second to import, and most series are text files.
+    from epubgen.read.html import html_to_lines, images_beside
+
     page = html_to_lines(text, file.name, images_beside(file))
     lines = tuple(Line(number, line) for number, line in enumerate(page.lines, 1))
     return SourceChapter(source=file.name, lines=lines, images=tuple(page.images)), page.warnings
@@ -212,7 +228,7 @@ def _numbered_lines(text: str) -> tuple[Line, ...]:
     return tuple(Line(number, line) for number, line in enumerate(text.split("\n"), 1))
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:

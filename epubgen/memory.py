@@ -1,0 +1,88 @@
+"""What a build made of each chapter file, remembered so that a rebuild after new chapters only
+works on what is new (epubgen.pipeline: Job.memory).
+
+The memory is one file beside the EPUBs, `.epubgen-chapters-<digest of the input folder's path>`
+(several series may be built into one folder): for each chapter file of a folder,
+by name, a digest of its bytes and its time, what the rules made of it (credits, the detector's
+keyed lines, a digest of the chapter as read) and its outline, which holds while the chapter's
+digest (its source, the settings, the language, the junk detected) is the same. It is only used
+by the same epubgen code with the same settings and language (its setup key): any other memory,
+one that cannot be read or one holding anything but what a build writes there, is no memory.
+A memory that is wrong can only cost time, never change a book: every remembered fact is
+checked against what it was made from before it is used.
+
+It is pickled, and read back with an unpickler that makes nothing but the plain data it holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from epubgen.atomic import write_atomically
+from epubgen.config import BookConfig
+from epubgen.incremental import code_fingerprint
+from epubgen.pipeline import Outline, ReadChapter, Remembered
+
+MEMORY_PREFIX = ".epubgen-chapters-"
+_FORMAT = 1
+_ALLOWED = {
+    **dict.fromkeys(("ReadChapter", "Outline", "Remembered"), "epubgen.pipeline"),
+    "KeyedLines": "epubgen.clean.repeated",
+    **dict.fromkeys(("Chapter", "Heading", "Note", "NoteRef", "Removal", "Illustration"), "epubgen.model"),
+    "Decimal": "decimal",
+    "_array_reconstructor": "array",
+    "array": "array",
+    "frozenset": "builtins",
+}
+"""What a memory is made of: (name: module). Nothing else is made when one is read."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The memory of one input folder's chapters, in the folder its EPUBs are built into."""
+
+    path: Path
+    setup: str
+    """What every remembered chapter was made with: epubgen's code, the settings, the language."""
+
+    @classmethod
+    def of(cls, output_folder: Path, input_folder: Path, config: BookConfig, language: str) -> Memory:
+        """The memory of input_folder's chapters in output_folder (several series may share one)."""
+        name = hashlib.sha256(str(input_folder.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        setup = f"{_FORMAT}\n{code_fingerprint()}\n{config!r}\n{language}"
+        return cls(output_folder / f"{MEMORY_PREFIX}{name}", hashlib.sha256(setup.encode("utf-8", "surrogatepass")).hexdigest())
+
+    def recall(self) -> dict[str, Remembered]:
+        """The chapters remembered for this setup, by file name; none when there is no usable memory."""
+        try:
+            data = _Unpickler(io.BytesIO(self.path.read_bytes())).load()
+        except Exception:  # noqa: BLE001 - a memory that cannot be read is no memory
+            return {}
+        if not isinstance(data, dict) or data.get("setup") != self.setup or not isinstance(data.get("chapters"), dict):
+            return {}
+        return {name: entry for name, entry in data["chapters"].items() if isinstance(entry, Remembered)}
+
+    def remember(self, files: Sequence[Path], read: Sequence[ReadChapter], outlines: Sequence[Outline | None]) -> None:
+        """Write, atomically, what a build made of each chapter file it read."""
+        chapters = {
+            file.name: Remembered(result.file_key, result, outline)
+            for file, result, outline in zip(files, read, outlines)
+            if result.error is None and result.file_key is not None
+        }
+        data = pickle.dumps({"setup": self.setup, "chapters": chapters}, protocol=pickle.HIGHEST_PROTOCOL)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.path, lambda file: file.write(data))
+
+
+class _Unpickler(pickle.Unpickler):
+    """Makes epubgen's own data classes and a few plain types; refuses anything else."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if _ALLOWED.get(name) == module:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not part of a memory")
