@@ -14,7 +14,7 @@ series. The rounds:
 Only what the next decision needs travels between processes, never the text: no process holds
 the whole series, and the results are the same however many processes share the work.
 
-A build may remember what it made of each chapter file (Job.memory: epubgen.memory): a file
+A build may remember what it made of each chapter text file (Job.memory: epubgen.memory): a file
 whose bytes and time are those remembered is not read in round 1, and its outline is reused in
 round 2 when the chapter's digest is the same; its text is only made again if an EPUB to write holds it.
 """
@@ -35,7 +35,7 @@ from epubgen.notes import extract_notes
 from epubgen.package.epub import STYLESHEET, Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
-from epubgen.read.text import ChapterFile, chapter_from_bytes, file_mtime, read_bytes, read_chapter_file
+from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, file_mtime, read_bytes, read_chapter_file
 from epubgen.structure import chapter_identity, chapter_length, structure_chapter
 from epubgen.typography import refine
 
@@ -179,14 +179,15 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
     if not job.files:
         return _ruled(job, index, ChapterFile(job.sources[index], [], ""), cleaner, state, None)
     file = job.files[index]
-    data = read_bytes(file)
-    file_key = (blake2b(data, digest_size=16).digest(), file_mtime(file))
+    data, mtime = read_bytes(file), file_mtime(file)
+    if file.suffix.lower() in HTML_SUFFIXES:  # a page's images are files of their own: not remembered
+        return _ruled(job, index, chapter_from_bytes(file, data, mtime, job.config.encoding or None), cleaner, state, None)
+    file_key = (blake2b(data, digest_size=16).digest(), mtime)
     remembered = job.memory.get(file.name)
     if remembered is not None and remembered.file_key == file_key:
         state[index] = remembered
         return remembered.read
-    read = chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
-    return _ruled(job, index, read, cleaner, state, file_key)
+    return _ruled(job, index, chapter_from_bytes(file, data, mtime, job.config.encoding or None), cleaner, state, file_key)
 
 
 def _ruled(job: Job, index: int, read: ChapterFile, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None) -> ReadChapter:

@@ -227,3 +227,14 @@ def test_the_memory_refuses_to_make_anything_but_its_own_data(tmp_path: Path) ->
     with pytest.raises(pickle.UnpicklingError):
         memory._Unpickler(remembered.path.open("rb")).load()
     assert remembered.recall() == {}
+
+
+def test_a_saved_page_is_read_again_at_every_build_since_its_images_are_files_of_their_own(tmp_path: Path) -> None:
+    pages = tmp_path / "pages"
+    page = "<html><body><h1>Chapter {n}: Tern Point</h1><p>The map was pinned by the door.</p><img src='map.png' alt='The map'></body></html>"
+    write_chapters(pages, {f"{n:04d}.html": page.format(n=n) for n in (1, 2)})
+    first = build(pages, BookConfig(title="Tern Point"), tmp_path / "out")
+    assert not any(name.startswith("EPUB/images/chapter-") for name in OpenedEpub(first.path).files)
+    (pages / "map.png").write_bytes((Path(__file__).parent / "fixtures" / "html-images" / "map.png").read_bytes())
+    second = build(pages, BookConfig(title="Tern Point"), tmp_path / "out")
+    assert "EPUB/images/chapter-0001-1.png" in OpenedEpub(second.path).files
