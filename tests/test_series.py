@@ -125,3 +125,18 @@ def test_no_cover_when_generation_is_off(tmp_path: Path) -> None:
     book = OpenedEpub(build(folder, BookConfig(generate_cover=False), tmp_path / "b.epub").path)
     assert not any(name.startswith("EPUB/images/") for name in book.names)
     assert book.spine_files()[0] == "text/titlepage.xhtml"
+
+
+def test_a_generated_cover_is_the_series_colour_with_its_text_in_ink() -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from epubgen.package.cover import HEIGHT, WIDTH, _colour, generated_cover
+
+    image = Image.open(BytesIO(generated_cover("The Salt Road", ("Mo Lin",), "The Salt Road", 3).data)).convert("RGB")
+    colours = {colour for _, colour in image.getcolors(maxcolors=256)}
+    assert image.size == (WIDTH, HEIGHT)
+    assert image.getpixel((0, 0)) == _colour("The Salt Road")
+    assert (255, 255, 255) in colours or (20, 20, 20) in colours
+    assert len(colours) > 2  # antialiased edges between the two

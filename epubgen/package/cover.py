@@ -30,18 +30,25 @@ def cover_from_bytes(data: bytes, name: str) -> Cover:
 
 
 def generated_cover(title: str, authors: tuple[str, ...], series: str = "", volume: int | None = None) -> Cover:
-    """A plain, legible cover: the title on top, the volume number large, the authors at the foot."""
+    """A plain, legible cover: the title on top, the volume number large, the authors at the foot.
+
+    The text is drawn as a mask of ink coverage, which becomes the cover through a palette of 256
+    steps from the background colour to the ink: the same picture as drawing in colour, made and
+    compressed in a fraction of the time (a series of thirty volumes has thirty covers), and smaller.
+    """
     background = _colour(series or title)
     ink = (255, 255, 255) if sum(background) < 380 else (20, 20, 20)
-    image = Image.new("RGB", (WIDTH, HEIGHT), background)
-    draw = ImageDraw.Draw(image)
-    _centred_lines(draw, textwrap.wrap(series or title, 18)[:5], _font(96), ink, top=_MARGIN * 2)
+    mask = Image.new("L", (WIDTH, HEIGHT), 0)
+    draw = ImageDraw.Draw(mask)
+    _centred_lines(draw, textwrap.wrap(series or title, 18)[:5], _font(96), top=_MARGIN * 2)
     if volume is not None:
-        _centred_lines(draw, ["VOLUME", str(volume)], _font(0), ink, top=HEIGHT // 2 - 150, sizes=(72, 300))
+        _centred_lines(draw, ["VOLUME", str(volume)], _font(0), top=HEIGHT // 2 - 150, sizes=(72, 300))
     if authors:
-        _centred_lines(draw, textwrap.wrap(", ".join(authors), 28)[:2], _font(64), ink, top=HEIGHT - _MARGIN * 3)
+        _centred_lines(draw, textwrap.wrap(", ".join(authors), 28)[:2], _font(64), top=HEIGHT - _MARGIN * 3)
+    image = Image.frombytes("P", mask.size, mask.tobytes())
+    image.putpalette([round(paper + (colour - paper) * level / 255) for level in range(256) for paper, colour in zip(background, ink)])
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return Cover(buffer.getvalue(), "image/png")
 
 
@@ -59,13 +66,13 @@ def _centred_lines(
     draw: ImageDraw.ImageDraw,
     lines: list[str],
     font: ImageFont.FreeTypeFont,
-    ink: tuple[int, int, int],
     top: int,
     sizes: tuple[int, ...] = (),
 ) -> None:
+    """Draw lines centred on a mask, in full ink."""
     y = top
     for index, line in enumerate(lines):
         line_font = _font(sizes[index]) if sizes else font
         left, upper, right, lower = draw.textbbox((0, 0), line, font=line_font)
-        draw.text(((WIDTH - (right - left)) // 2 - left, y - upper), line, font=line_font, fill=ink)
+        draw.text(((WIDTH - (right - left)) // 2 - left, y - upper), line, font=line_font, fill=255)
         y += (lower - upper) + line_font.size // 3
