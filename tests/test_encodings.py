@@ -107,3 +107,14 @@ def test_a_folder_of_only_bad_files_is_an_error_even_with_skip_bad(tmp_path: Pat
     folder = write_chapters(tmp_path / "in", {"1.txt": b"\x00\x01" * 100})
     with pytest.raises(InputError, match="none of the 1 chapter files could be read"):
         read_input(folder, skip_bad=True)
+
+
+def test_the_mojibake_hint_is_the_same_in_the_text_and_in_its_utf8_bytes() -> None:
+    """The byte search that spares the character search finds exactly the same pairs."""
+    from itertools import product
+
+    from epubgen.read import decode as decoding
+
+    for lead, follower in product(decoding._MOJIBAKE_LEADS + "aé€", decoding._MOJIBAKE_FOLLOWERS + "x—é"):
+        text = f"x{lead}{follower}y"
+        assert (decoding._MOJIBAKE_HINT.search(text) is None) == (decoding._MOJIBAKE_HINT_BYTES.search(text.encode()) is None), (lead, follower)

@@ -33,10 +33,16 @@ _ASCII_UNSAFE = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
 _C1_BYTES = re.compile(b"\xc2[\x80-\x9f]")
 _SURROGATE_BYTES = re.compile(b"\xed[\xa0-\xbf]")
 _ASTRAL_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
-# A lead byte of a UTF-8 sequence read as cp1252/Latin-1, followed by a continuation byte read the same way.
-_MOJIBAKE_HINT = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160"
-    "\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]"
+# A lead byte of a UTF-8 sequence read as cp1252/Latin-1, followed by a continuation byte read the same way;
+# also searched for in the UTF-8 bytes of a text read as UTF-8 (a byte search is several times faster).
+_MOJIBAKE_LEADS = "".join(map(chr, range(0xC2, 0xF5)))
+_MOJIBAKE_FOLLOWERS = "".join(map(chr, range(0x80, 0xC0))) + (
+    "\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d"
+    "\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178"
+)
+_MOJIBAKE_HINT = re.compile(f"[{re.escape(_MOJIBAKE_LEADS)}][{re.escape(_MOJIBAKE_FOLLOWERS)}]")
+_MOJIBAKE_HINT_BYTES = re.compile(
+    b"(?:%s)(?:%s)" % tuple(b"|".join(re.escape(char.encode()) for char in chars) for chars in (_MOJIBAKE_LEADS, _MOJIBAKE_FOLLOWERS))
 )
 # The encodings detection chooses among: the ones downloaded chapters come in. Letting the
 # detector consider every code page makes it pick cp1250 for French or cp949 for Japanese on
@@ -61,7 +67,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
     With encoding, the bytes are read in it; else a BOM, then UTF-8, then detection decide.
     """
     raw, used = _decode_bytes(data, name, encoding)
-    text, repaired = repair_mojibake(raw)
+    text, repaired = repair_mojibake(raw, data if used == "utf-8" else None)
     text = sanitize(text)
     if not text.strip():
         blank = not raw.strip()
@@ -69,13 +75,14 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
     return Decoded(text, used, repaired)
 
 
-def repair_mojibake(text: str) -> tuple[str, bool]:
+def repair_mojibake(text: str, encoded: bytes | None = None) -> tuple[str, bool]:
     """Repair UTF-8 that was once decoded as cp1252 or Latin-1 (`itâ€™s` -> `it’s`).
 
     ftfy does the repair, set up to leave typographic quotes and full-width CJK punctuation
-    alone. It is slow, so it only runs on text holding the character pairs mojibake is made of.
+    alone. It is slow, so it only runs on text holding the character pairs mojibake is made of
+    (looked for in encoded, the text in UTF-8, when the caller has it).
     """
-    if _MOJIBAKE_HINT.search(text) is None:
+    if (_MOJIBAKE_HINT.search(text) if encoded is None else _MOJIBAKE_HINT_BYTES.search(encoded)) is None:
         return text, False
     import ftfy  # imported when needed: most texts never need it, and it is slow to import
 
