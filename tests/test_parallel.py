@@ -4,8 +4,10 @@ same, byte for byte, as building it in one."""
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from conftest import write_chapters
 from epubgen import parallel
 from epubgen.build import analyse, build
 from epubgen.config import BookConfig, NotesConfig, VolumesConfig
+from epubgen.model import Heading, Line, Note, NoteRef, Paragraph, Picture, Removal, SceneBreak, TextLine
 
 CHAPTER_COUNT = 240
 """Above parallel.MIN_ITEMS: long enough to be shared out."""
@@ -117,3 +120,21 @@ def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
     with parallel.Team(400) as team, pytest.raises(ValueError, match="slice 200-400 failed"):
         team.run(_fail_after_the_first_slice)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Line(3, "text"),
+        Removal("0001.txt", 4, "junk", "rule:id"),
+        Note("TL", "a note", "endnote"),
+        NoteRef(2),
+        Heading("chapter", Decimal("7.5"), "The Gate", 2, 1),
+        Paragraph(("words ", NoteRef(0), " more")),
+        SceneBreak(),
+        Picture(1),
+        TextLine(2, ("a", NoteRef(1))),
+    ],
+)
+def test_the_data_that_crosses_between_processes_comes_back_equal(value: object) -> None:
+    assert pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) == value
