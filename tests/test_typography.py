@@ -5,12 +5,15 @@ The golden table is the specification: each row is a paragraph as typed and as i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import re
+import sys
+from dataclasses import dataclass, fields, replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from epubgen import typography
 from epubgen.model import Chapter, Heading, Note, NoteRef, Paragraph, SceneBreak, Span
 from epubgen.typography import refine
 
@@ -244,3 +247,109 @@ def test_refine_only_changes_punctuation_and_is_idempotent(
         ]
     assert refine(once, language) == once
     assert replace(once, blocks=typed.blocks, heading=typed.heading, notes=typed.notes) == typed
+
+
+# The fast path: a chapter's plain paragraphs refined at once by substitutions in C must give what the
+# general way (typography._refine_spans, one paragraph at a time) gives. Each alphabet below is dense in
+# what one group of rules looks at, so that its corner cases come up often.
+_OPENERS = sorted("([{<\u00ab\u2039*_-\u2010\u2011\u2012\u2013\u2014\u2015\u201c\u2018\u201e\u201a")
+_QUOTING = ['"', "'", " ", "a", ".", "'em", "'90s", "'Tis", "'n'", "\n", "\u201d", "\u2019"]
+_DIGITS = ["1", "0", "\u0663", "\u00b2", "\u00b9", "\u2460", "\u2070", "\U0001f101"]
+_DASHING = ["-", "--", "---", " - ", " ", "\u00a0", "\t", "a", "<", ">", "\n"]
+_DOTTING = [".", "..", "...", ". .", " ", "\u00a0", "a", "\n", "\u2026"]
+_LINKING = ["http://", "HTTPS://", "www.", "WWW.", "a", "--", "...", "'", '"', " ", "\n", "/"]
+_MIXING = list("\"'-. \u00a0<>(a1\u00b2\n")
+_RARE = ["\u6c14", "\uff02", "\U0001f600", "\u2028", "\x0b", "\u3000", "\u2003", "http://", "www."]
+_tricky_text = st.one_of(
+    st.lists(st.one_of(st.sampled_from(_QUOTING), st.sampled_from(_OPENERS)), max_size=20),
+    st.lists(st.one_of(st.sampled_from(_DASHING), st.sampled_from(_DIGITS)), max_size=20),
+    st.lists(st.sampled_from(_DOTTING), max_size=20),
+    st.lists(st.sampled_from(_LINKING), max_size=12),
+    st.lists(
+        st.one_of(st.sampled_from(_MIXING), st.sampled_from(_RARE), st.characters(exclude_categories=("Cs",))),
+        max_size=20,
+    ),
+).map("".join)
+
+
+def _scanner(language: str) -> re.Pattern[str]:
+    return typography._NEUTRAL if language == "fr" else typography._ENGLISH
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts=st.lists(_tricky_text, min_size=1, max_size=5), language=st.sampled_from(["en", "fr"]))
+def test_the_fast_path_refines_plain_paragraphs_as_the_general_way_does(texts: list[str], language: str) -> None:
+    scanner = _scanner(language)
+    generally = [typography._refine_spans((text,), scanner)[0] for text in texts]
+    joined = "\n".join(texts)
+    if typography._fits_fast_path(joined, len(texts)):
+        assert typography._refine_plain(joined, scanner).split("\n") == generally
+    for text, refined_text in zip(texts, generally):
+        if typography._fits_fast_path(text, 1):
+            assert typography._refine_plain(text, scanner) == refined_text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    paragraphs=st.lists(st.one_of(_tricky_text.map(lambda text: (text,)), _spans), max_size=6),
+    language=st.sampled_from(["en", "en-GB", "fr"]),
+)
+def test_refine_gives_each_paragraph_what_the_general_way_gives(
+    paragraphs: list[tuple[Span, ...]], language: str
+) -> None:
+    blocks = tuple(Paragraph(spans) for spans in paragraphs)
+    result = refine(chapter(*blocks, SceneBreak()), language)
+    assert [block.spans for block in result.blocks[:-1]] == [
+        typography._refine_spans(spans, _scanner(language)) for spans in paragraphs
+    ]
+    unchanged_plain = [(new, old) for new, old in zip(result.blocks, blocks) if new == old and len(old.spans) == 1]
+    assert all(new is old for new, old in unchanged_plain)
+
+
+FAST_PATH_EDGES = [
+    # A line break between paragraphs is their end and start: quotes close and open there, nothing spans it.
+    (['He said "yes', '"No," she said.'], ["He said “yes", "“No,” she said."]),
+    (["It ended'", "'Tis so."], ["It ended’", "’Tis so."]),
+    (["a -", "- b", "a --", "> b", "x <", "-- y"], ["a -", "- b", "a —", "> b", "x <", "— y"]),
+    (["Wait..", ".", "Wait. .", ". ok"], ["Wait..", ".", "Wait. .", ". ok"]),
+    # str.isdigit, not the regex \d: superscripts and circled digits are digits to the dash rules.
+    (["x²--³ and ①-- ② and ² - ³ and 2 - x"], ["x²--³ and ①— ② and ² - ³ and 2 — x"]),
+    (["a\u00a0-\u00a0b, a \u00a0- b, a\t-\tb"], ["a\u00a0—\u00a0b, a \u00a0- b, a\t-\tb"]),
+    (["'20 more,' she said about the '80s and 'em all"], ["’20 more,’ she said about the ’80s and ’em all"]),
+    # Paragraphs that cannot take the fast path keep the general way's result among those that can.
+    (
+        ['"Hi," he said.', "See www.a--b.com -- 'ok'", "Qi (气)...", "He said 'no'\", then \"'Tis\"", "a\n'b' --"],
+        ["“Hi,” he said.", "See www.a--b.com — ‘ok’", "Qi (气)...", "He said ‘no’”, then “’Tis”", "a\n‘b’ —"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "typeset"), FAST_PATH_EDGES, ids=[" | ".join(typed) for typed, _ in FAST_PATH_EDGES]
+)
+def test_plain_paragraphs_refined_together_at_their_edges(typed: list[str], typeset: list[str]) -> None:
+    result = refine(chapter(*(Paragraph((text,)) for text in typed)))
+    assert [block.spans for block in result.blocks] == [(text,) for text in typeset]
+
+
+@pytest.fixture(scope="module")
+def every_character() -> str:
+    return "".join(chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF)
+
+
+def test_the_regex_classes_of_the_fast_path_match_the_str_tests_of_the_general_way(every_character: str) -> None:
+    digits = [character for character in every_character if character.isdigit()]
+    assert re.findall(f"[{typography._DIGIT}]", every_character) == digits
+    assert re.findall(r"\s", every_character) == [character for character in every_character if character.isspace()]
+
+
+def test_no_cjk_character_escapes_the_quick_cjk_test(every_character: str) -> None:
+    cjk = typography._CJK.findall(every_character)
+    assert len(cjk) > 100_000
+    assert all(typography._may_hold_cjk(character) for character in cjk)
+    assert not typography._may_hold_cjk("Plain — “text” … with ø, ǎ, Ō and ™")
+
+
+def test_a_paragraph_is_its_spans_alone() -> None:
+    """The fast path rebuilds a changed plain Paragraph from its new spans; a new field would be lost."""
+    assert [field.name for field in fields(Paragraph)] == ["spans"]
