@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from epubgen.clean import credits, repeated, watermark
-from epubgen.clean.rules import RuleSet, rule_set
+from epubgen.clean.rules import RuleSet, _first_whole_line, rule_set
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
@@ -109,20 +109,28 @@ def _kept_by_rules(
     removals: list[Removal],
     found_credits: dict[tuple[str, str], None],
 ) -> list[Line]:
+    """The chapter's lines without what the rules, the credit lines and the watermark finder remove.
+
+    This loop runs for every line of a series: what each line needs is looked up in lists and
+    sets made for the whole chapter at once (_ChapterTexts), with no method call per line.
+    """
     kept: list[Line] = []
     cut_by: str | None = None
     texts = _ChapterTexts(chapter.lines, cleaner.watermarks, cleaner.rules)
+    plains, lowereds, watermark_lines, fragment_lines = texts.plain, texts.lowered, texts.watermark_lines, texts.fragment_lines
     rules = cleaner.rules
+    starts_a_credit = credits.credit_start() if cleaner.credits else None
     for index, line in enumerate(chapter.lines):
         if not line.text.strip() or (cleaner.keep and cleaner.kept(line.text)):
             kept.append(line)
             continue
-        plain, lowered = texts.plain(index), texts.lowered(index)
+        plain, lowered = plains[index], lowereds[index]
         stripped, stripped_lowered = plain.strip(), lowered.strip()
+        first = stripped[:1]
         if cut_by is None:
-            cut_by = rules.match_cut_stripped(stripped, stripped_lowered)
-        rule = cut_by or rules.match_line_stripped(stripped, stripped_lowered)
-        if rule is None and cleaner.credits:
+            cut_by = _first_whole_line(rules.checks_for("cut", first), stripped, stripped_lowered)
+        rule = cut_by or _first_whole_line(rules.checks_for("line", first), stripped, stripped_lowered)
+        if rule is None and starts_a_credit is not None and starts_a_credit(stripped):
             names = credits.parse_credits(stripped)
             if names:
                 rule = credits.RULE_ID
@@ -130,8 +138,8 @@ def _kept_by_rules(
         if rule is not None:
             removals.append(Removal(chapter.source, line.number, stripped, rule))
             continue
-        may_hold_watermark = texts.may_hold_watermark(index)
-        if not may_hold_watermark and not texts.may_hold_fragment(index):
+        may_hold_watermark = index in watermark_lines
+        if not may_hold_watermark and fragment_lines is not None and index not in fragment_lines:
             kept.append(line)
             continue
         remaining = _remove_fragments(chapter.source, line, plain, lowered, cleaner, may_hold_watermark, removals)
@@ -141,49 +149,38 @@ def _kept_by_rules(
 
 
 class _ChapterTexts:
-    """A chapter's lines without emphasis marks and in lower case, and which of them may hold a
-    watermark or a fragment: worked out for the whole chapter at once, with string methods and
-    searches running in C over its joined text, instead of line by line.
+    """A chapter's lines without emphasis marks (plain) and in lower case (lowered), and which of
+    them may hold a watermark or a fragment: worked out for the whole chapter at once, with string
+    methods and searches running in C over its joined text, instead of line by line.
 
     Neither strip_marks() nor lower() moves a character across a line break, so the joined
     result split at its line breaks is the result for each line. A line holding a line break of
-    its own (never from a text file) falls back to the line-by-line way.
+    its own (never from a text file) makes the chapter go the line-by-line way.
     """
 
     def __init__(self, lines: tuple[Line, ...], watermarks: bool, rules: RuleSet):
-        self._lines = lines
         joined = "\n".join(line.text for line in lines)
-        self._whole = joined.count("\n") == len(lines) - 1
-        if not self._whole:
-            self._watermarks = watermarks and watermark.may_hold_watermarks(joined)
+        if joined.count("\n") != len(lines) - 1:
+            self.plain = [strip_marks(line.text) for line in lines]
+            self.lowered = [text.lower() for text in self.plain]
+            may_hold = watermarks and watermark.may_hold_watermarks(joined)
+            self.watermark_lines: set[int] | range = range(len(lines)) if may_hold else set()
+            self.fragment_lines: set[int] | None = None
+            """The lines that may hold a fragment; None: every line."""
             return
         plain = strip_marks(joined)
         lowered = plain.lower()
         offsets = rules.fragment_hint_offsets(lowered)
-        self._fragment_lines = None if offsets is None else {lowered.count("\n", 0, offset) for offset in offsets}
-        self._plain = plain.split("\n") if plain is not joined else None
-        self._lowered = lowered.split("\n")
+        self.fragment_lines = None if offsets is None else {lowered.count("\n", 0, offset) for offset in offsets}
+        self.plain = plain.split("\n") if plain is not joined else [line.text for line in lines]
+        self.lowered = lowered.split("\n")
         # As before: a chapter whose skeleton holds no site name is not searched line by line
         # (the skeleton of the text with its marks; the same as without them but in odd cases).
-        self._watermark_lines = (
+        self.watermark_lines = (
             watermark.lines_with_site_names(plain, lowered)
             if watermarks and (plain is joined or watermark.may_hold_watermarks(joined))
             else set()
         )
-
-    def plain(self, index: int) -> str:
-        if self._whole and self._plain is not None:
-            return self._plain[index]
-        return strip_marks(self._lines[index].text)
-
-    def lowered(self, index: int) -> str:
-        return self._lowered[index] if self._whole else self.plain(index).lower()
-
-    def may_hold_fragment(self, index: int) -> bool:
-        return not self._whole or self._fragment_lines is None or index in self._fragment_lines
-
-    def may_hold_watermark(self, index: int) -> bool:
-        return index in self._watermark_lines if self._whole else self._watermarks
 
 
 def _remove_fragments(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
@@ -28,6 +29,12 @@ def _credits_data() -> tuple[dict[str, str], re.Pattern[str], tuple[str, ...]]:
 
 def credit_examples() -> tuple[str, ...]:
     return _credits_data()[2]
+
+
+def credit_start() -> Callable[[str], object]:
+    """A test of whether a stripped line starts as a credit line does: the one parse_credits needs
+    before it reads any further (a quick look for the loop over every line)."""
+    return _credits_data()[1].match
 
 
 def parse_credits(text: str) -> list[tuple[str, str]] | None:

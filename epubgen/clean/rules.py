@@ -89,12 +89,15 @@ class RuleSet:
 
     def _whole_line(self, kind: str, stripped: str, lowered: str) -> str | None:
         """The first rule of kind matching all of stripped, among those a line starting as it does may match."""
-        if not stripped:
-            return _first_whole_line(self._checks[kind], stripped, lowered)
-        checks = self._by_first[kind].get(stripped[0])
+        return _first_whole_line(self.checks_for(kind, stripped[:1]), stripped, lowered)
+
+    def checks_for(self, kind: str, first: str) -> tuple[_Check, ...]:
+        """The rules of a whole-line kind that a line starting with first (one character, or "" for
+        an empty line) may match, in order: for _first_whole_line."""
+        checks = self._by_first[kind].get(first)
         if checks is None:
-            checks = self._by_first[kind][stripped[0]] = self._may_start_with(kind, stripped[0])
-        return _first_whole_line(checks, stripped, lowered)
+            checks = self._by_first[kind][first] = self._may_start_with(kind, first) if first else self._checks[kind]
+        return checks
 
     def _may_start_with(self, kind: str, char: str) -> tuple[_Check, ...]:
         """The rules of kind (whole-line) a line starting with char may match, in order."""
