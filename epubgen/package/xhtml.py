@@ -1,13 +1,20 @@
 """Serialise chapters, the title page and the endnotes as XHTML content documents.
 
-Documents are built as lxml trees, so every character of the text is escaped by the
-serialiser, never by hand (`AT&T`, `<3`, `a < b` reach the reader as written).
+Documents are written as text (_Document), every character of their text escaped as lxml's
+serialiser escapes it, never left raw (`AT&T`, `<3`, `a < b` reach the reader as written), and
+text XML cannot hold (a NUL, a control character, U+FFFE) refused with the ValueError lxml
+raises. tests/test_xhtml.py builds the same documents as lxml trees: the bytes must be equal.
 
 Emphasis travels through the stages as marks in the text (epubgen.marks) and becomes <em> and
 <strong> here. Notes use the markup reading systems act on (DESIGN.md): a footnote reference is
 `<a epub:type="noteref" role="doc-noteref">`, its note an `<aside epub:type="footnote"
 role="doc-footnote">` after the chapter's text with a link back. Ids are `note-<chapter>-<n>`
 and `noteref-<chapter>-<n>`, so they stay unique when endnotes from every chapter share a document.
+
+Speed: a document keeps its text apart from its markup until it is done, then escapes all of
+it at once, in UTF-8, with a few bytes.replace over the whole chapter instead of work per
+paragraph; runs of paragraphs of one text without marks are written without looking for marks
+piece by piece. 3,000 chapters (183,000 paragraphs): 0.22 s, against 0.80 s as lxml trees.
 """
 
 from __future__ import annotations
@@ -16,16 +23,13 @@ import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-
-from lxml import etree
+from itertools import groupby
 
 from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN
-from epubgen.model import Chapter, Metadata, Note, NoteRef, Paragraph, Picture
+from epubgen.model import Block, Chapter, Metadata, Note, NoteRef, Paragraph, Picture
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 EPUB_NS = "http://www.idpf.org/2007/ops"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
-EPUB_TYPE = f"{{{EPUB_NS}}}type"
 
 ENDNOTES_FILE = "notes.xhtml"
 """The endnotes document, in text/ beside the chapters."""
@@ -41,20 +45,25 @@ def chapter_file(number: int) -> str:
 
 def chapter_document(chapter: Chapter, number: int, language: str, stylesheet_href: str) -> bytes:
     """The XHTML of the number-th chapter (from 1): its heading, its text, then its footnotes."""
-    html, body = _document(chapter.heading.label, language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "chapter", "role": "doc-chapter"})
-    etree.SubElement(section, "h2").text = chapter.heading.label
+    document = _Document(chapter.heading.label, language, stylesheet_href)
+    document.start("section", {"epub:type": "chapter", "role": "doc-chapter"})
+    document.element("h2", text=chapter.heading.label)
     notes = _ChapterNotes(chapter, number)
-    for block in chapter.blocks:
-        if isinstance(block, Paragraph):
-            _paragraph(section, block, notes)
-        elif isinstance(block, Picture):
-            _picture(section, chapter, number, block.index)
-        else:
-            etree.SubElement(section, "hr", {"class": "scene-break"})
+    for plain, blocks in groupby(chapter.blocks, _is_plain):
+        if plain:
+            document.paragraphs([block.spans[0] for block in blocks])
+            continue
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                _paragraph(document, block, notes)
+            elif isinstance(block, Picture):
+                _picture(document, chapter, number, block.index)
+            else:
+                document.element("hr", {"class": "scene-break"})
     for index in notes.numbered("footnote"):
-        _numbered_note(section, notes, index, "footnote", f"#{notes.ref_id(index)}")
-    return _serialise(html)
+        _numbered_note(document, notes, index, "footnote", f"#{notes.ref_id(index)}")
+    document.end("section")
+    return document.finished()
 
 
 def illustration_file(chapter_number: int, index: int, extension: str) -> str:
@@ -62,11 +71,12 @@ def illustration_file(chapter_number: int, index: int, extension: str) -> str:
     return f"images/chapter-{chapter_number:04d}-{index + 1}.{extension}"
 
 
-def _picture(section: etree._Element, chapter: Chapter, number: int, index: int) -> None:
+def _picture(document: _Document, chapter: Chapter, number: int, index: int) -> None:
     image = chapter.images[index]
-    figure = etree.SubElement(section, "figure", {"class": "illustration"})
+    document.start("figure", {"class": "illustration"})
     source = f"../{illustration_file(number, index, image.extension)}"
-    etree.SubElement(figure, "img", {"src": source, "alt": image.alt or f"Illustration {index + 1} of {chapter.heading.label}"})
+    document.element("img", {"src": source, "alt": image.alt or f"Illustration {index + 1} of {chapter.heading.label}"})
+    document.end("figure")
 
 
 def has_endnotes(chapters: Sequence[Chapter]) -> bool:
@@ -79,37 +89,42 @@ def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_hre
     Entries are `<aside epub:type="endnote">` with no role: `doc-endnote` is deprecated (EPUBCheck
     5.3 warns about it on `<li>`) and not allowed on `<aside>` at all (an error).
     """
-    html, body = _document(ENDNOTES_TITLE, language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "endnotes", "role": "doc-endnotes"})
-    etree.SubElement(section, "h2").text = ENDNOTES_TITLE
+    document = _Document(ENDNOTES_TITLE, language, stylesheet_href)
+    document.start("section", {"epub:type": "endnotes", "role": "doc-endnotes"})
+    document.element("h2", text=ENDNOTES_TITLE)
     for number, chapter in enumerate(chapters, 1):
         notes = _ChapterNotes(chapter, number)
         if notes.numbered("endnote"):
-            group = etree.SubElement(section, "section", {"class": "chapter-notes"})
-            etree.SubElement(group, "h3").text = chapter.heading.label
+            document.start("section", {"class": "chapter-notes"})
+            document.element("h3", text=chapter.heading.label)
             for index in notes.numbered("endnote"):
-                _numbered_note(group, notes, index, "endnote", f"{chapter_file(number)}#{notes.ref_id(index)}")
-    return _serialise(html)
+                _numbered_note(document, notes, index, "endnote", f"{chapter_file(number)}#{notes.ref_id(index)}")
+            document.end("section")
+    document.end("section")
+    return document.finished()
 
 
 def cover_page_document(metadata: Metadata, image_href: str, stylesheet_href: str) -> bytes:
     """A page showing the cover image, with alt text naming the book."""
-    html, body = _document("Cover", metadata.language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "cover", "class": "cover"})
-    etree.SubElement(section, "img", {"src": image_href, "alt": f"Cover of {metadata.title}", "class": "cover-image"})
-    return _serialise(html)
+    document = _Document("Cover", metadata.language, stylesheet_href)
+    document.start("section", {"epub:type": "cover", "class": "cover"})
+    document.element("img", {"src": image_href, "alt": f"Cover of {metadata.title}", "class": "cover-image"})
+    document.end("section")
+    return document.finished()
 
 
 def information_page_document(metadata: Metadata, chapters: Sequence[Chapter], stylesheet_href: str) -> bytes:
     """Where the book came from and who made it: source, original title, credits, chapters, date."""
-    html, body = _document("About this book", metadata.language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "colophon", "role": "doc-colophon", "class": "information"})
-    etree.SubElement(section, "h2").text = "About this book"
-    facts = etree.SubElement(section, "dl")
+    document = _Document("About this book", metadata.language, stylesheet_href)
+    document.start("section", {"epub:type": "colophon", "role": "doc-colophon", "class": "information"})
+    document.element("h2", text="About this book")
+    document.start("dl")
     for term, value in _information(metadata, chapters):
-        etree.SubElement(facts, "dt").text = term
-        etree.SubElement(facts, "dd").text = value
-    return _serialise(html)
+        document.element("dt", text=term)
+        document.element("dd", text=value)
+    document.end("dl")
+    document.end("section")
+    return document.finished()
 
 
 def _information(metadata: Metadata, chapters: Sequence[Chapter]) -> list[tuple[str, str]]:
@@ -128,18 +143,18 @@ def _information(metadata: Metadata, chapters: Sequence[Chapter]) -> list[tuple[
 
 
 def title_page_document(metadata: Metadata, stylesheet_href: str) -> bytes:
-    html, body = _document(metadata.title, metadata.language, stylesheet_href)
-    section = etree.SubElement(body, "section", {EPUB_TYPE: "titlepage", "class": "titlepage"})
-    etree.SubElement(section, "h1").text = metadata.title
+    document = _Document(metadata.title, metadata.language, stylesheet_href)
+    document.start("section", {"epub:type": "titlepage", "class": "titlepage"})
+    document.element("h1", text=metadata.title)
     if metadata.authors:
-        etree.SubElement(section, "p", {"class": "author"}).text = _join_names(metadata.authors)
+        document.element("p", {"class": "author"}, _join_names(metadata.authors))
     if metadata.translators:
-        translated = etree.SubElement(section, "p", {"class": "translator"})
-        translated.text = f"Translated by {_join_names(metadata.translators)}"
+        document.element("p", {"class": "translator"}, f"Translated by {_join_names(metadata.translators)}")
     editors = tuple(name for role, name in metadata.contributors if role == "edt")
     if editors:
-        etree.SubElement(section, "p", {"class": "editor"}).text = f"Edited by {_join_names(editors)}"
-    return _serialise(html)
+        document.element("p", {"class": "editor"}, f"Edited by {_join_names(editors)}")
+    document.end("section")
+    return document.finished()
 
 
 class _ChapterNotes:
@@ -176,62 +191,77 @@ class _ChapterNotes:
         return f"{where}#{self.note_id(index)}"
 
 
-def _paragraph(parent: etree._Element, paragraph: Paragraph, notes: _ChapterNotes) -> None:
+def _paragraph(document: _Document, paragraph: Paragraph, notes: _ChapterNotes) -> None:
     """A paragraph of text and note references; one that holds nothing but inline notes is those notes."""
     refs = [span for span in paragraph.spans if isinstance(span, NoteRef)]
     if refs and not paragraph.text.strip() and all(notes.notes[ref.index].mode == "inline" for ref in refs):
         for ref in refs:
-            aside = etree.SubElement(parent, "aside", {"class": _note_class(notes.notes[ref.index]), "role": "note"})
-            _note_paragraphs(aside, notes.notes[ref.index], "", None)
+            document.start("aside", {"class": _note_class(notes.notes[ref.index]), "role": "note"})
+            _note_paragraphs(document, notes.notes[ref.index], "", None)
+            document.end("aside")
         return
-    inline = _Inline(etree.SubElement(parent, "p"))
+    inline = _Inline(document, "p")
     for span in paragraph.spans:
         if isinstance(span, str):
             inline.text(span)
         elif notes.notes[span.index].mode == "inline":
-            _inline_note(inline, notes.notes[span.index])
+            _inline_note(document, notes.notes[span.index])
         else:
             reference = {"href": notes.note_href(span.index), "id": notes.next_ref_id(span.index)}
-            inline.element("a", {**reference, EPUB_TYPE: "noteref", "role": "doc-noteref"}).text = str(notes.numbers[span.index])
+            document.element("a", {**reference, "epub:type": "noteref", "role": "doc-noteref"}, str(notes.numbers[span.index]))
+    inline.end()
 
 
-def _inline_note(inline: _Inline, note: Note) -> None:
+def _is_plain(block: Block) -> bool:
+    """A paragraph of one text without marks, which _paragraph would write as `<p>text</p>`."""
+    if type(block) is not Paragraph or len(block.spans) != 1:
+        return False
+    text = block.spans[0]
+    if type(text) is not str or not text:
+        return False
+    return EM_OPEN not in text and EM_CLOSE not in text and STRONG_OPEN not in text and STRONG_CLOSE not in text
+
+
+def _inline_note(document: _Document, note: Note) -> None:
     """A note left in the sentence: `(TL: words)`, styled as a note."""
-    words = _Inline(inline.element("span", {"class": _note_class(note)}))
+    words = _Inline(document, "span", {"class": _note_class(note)})
     words.text("(")
-    words.element("span", {"class": "note-kind"}).text = f"{note.kind}:"
+    document.element("span", {"class": "note-kind"}, f"{note.kind}:")
     for position, paragraph in enumerate(note.text.split("\n")):
         if position:
-            words.element("br")
+            document.element("br")
         words.text(f" {paragraph}" if position == 0 else paragraph)
     words.text(")")
+    words.end()
 
 
-def _numbered_note(parent: etree._Element, notes: _ChapterNotes, index: int, kind: str, backlink: str) -> None:
+def _numbered_note(document: _Document, notes: _ChapterNotes, index: int, kind: str, backlink: str) -> None:
     """A footnote or an endnote: its number and kind, its words, a link back to its first reference."""
     note = notes.notes[index]
-    attributes = {"id": notes.note_id(index), EPUB_TYPE: kind, "class": _note_class(note)}
+    attributes = {"id": notes.note_id(index), "epub:type": kind, "class": _note_class(note)}
     if kind == "footnote":
         attributes["role"] = "doc-footnote"
-    aside = etree.SubElement(parent, "aside", attributes)
-    _note_paragraphs(aside, note, f"{notes.numbers[index]}.", backlink)
+    document.start("aside", attributes)
+    _note_paragraphs(document, note, f"{notes.numbers[index]}.", backlink)
+    document.end("aside")
 
 
-def _note_paragraphs(aside: etree._Element, note: Note, number: str, backlink: str | None) -> None:
+def _note_paragraphs(document: _Document, note: Note, number: str, backlink: str | None) -> None:
     """The note's paragraphs; the first opens with its number and kind, the last ends with the link back."""
     paragraphs = note.text.split("\n")
     for position, words in enumerate(paragraphs):
-        inline = _Inline(etree.SubElement(aside, "p"))
+        inline = _Inline(document, "p")
         if position == 0:
             if number:
-                inline.element("span", {"class": "note-number"}).text = number
+                document.element("span", {"class": "note-number"}, number)
                 inline.text(" ")
-            inline.element("span", {"class": "note-kind"}).text = f"{note.kind}:"
+            document.element("span", {"class": "note-kind"}, f"{note.kind}:")
             words = f" {words}"
         inline.text(words)
         if backlink is not None and position == len(paragraphs) - 1:
             inline.text(" ")
-            inline.element("a", {"href": backlink, "role": "doc-backlink"}).text = BACKLINK
+            document.element("a", {"href": backlink, "role": "doc-backlink"}, BACKLINK)
+        inline.end()
 
 
 def _note_class(note: Note) -> str:
@@ -240,25 +270,30 @@ def _note_class(note: Note) -> str:
 
 class _Inline:
     """Writes a block's inline content: text, whose emphasis marks (epubgen.marks) become <em> and
-    <strong>, and elements, which go inside whatever emphasis is open (a note reference in an
-    emphasised phrase stays in it). A mark closing nothing open is ignored; emphasis left open
-    ends with the block."""
+    <strong>. Elements the caller writes meanwhile go inside whatever emphasis is open (a note
+    reference in an emphasised phrase stays in it). A mark closing nothing open is ignored;
+    emphasis left open ends with the block."""
 
-    def __init__(self, block: etree._Element):
-        self._open = [block]
+    def __init__(self, document: _Document, tag: str, attributes: dict[str, str] | None = None):
+        document.start(tag, attributes)
+        self._document = document
+        self._open = [tag]
 
     def text(self, text: str) -> None:
         for piece in _MARK.split(text):
             if piece in _OPENING_MARKS:
-                self._open.append(etree.SubElement(self._open[-1], _OPENING_MARKS[piece]))
+                self._open.append(_OPENING_MARKS[piece])
+                self._document.start(self._open[-1])
             elif piece in _CLOSING_MARKS:
-                if len(self._open) > 1 and self._open[-1].tag == _CLOSING_MARKS[piece]:
-                    self._open.pop()
+                if len(self._open) > 1 and self._open[-1] == _CLOSING_MARKS[piece]:
+                    self._document.end(self._open.pop())
             elif piece:
-                _append_text(self._open[-1], piece)
+                self._document.text(piece)
 
-    def element(self, tag: str, attributes: dict[str, str] | None = None) -> etree._Element:
-        return etree.SubElement(self._open[-1], tag, attributes or {})
+    def end(self) -> None:
+        """End the block, and the emphasis still open in it."""
+        for tag in reversed(self._open):
+            self._document.end(tag)
 
 
 _OPENING_MARKS = {EM_OPEN: "em", STRONG_OPEN: "strong"}
@@ -266,26 +301,105 @@ _CLOSING_MARKS = {EM_CLOSE: "em", STRONG_CLOSE: "strong"}
 _MARK = re.compile(f"([{MARKS}])")
 
 
-def _append_text(element: etree._Element, text: str) -> None:
-    """Add text after whatever the element holds so far: its text, or its last child's tail."""
-    if len(element):
-        element[-1].tail = (element[-1].tail or "") + text
-    else:
-        element.text = (element.text or "") + text
+class _Document:
+    """An XHTML document being written, element by element, as lxml serialises a tree: an element
+    without content is `<tag/>`, one given text (even empty) `<tag>text</tag>`.
+
+    Its markup and its text are kept apart until finished(): text[i] comes after markup[i], and all
+    of the text is escaped at once, in UTF-8 bytes.
+    """
+
+    def __init__(self, title: str, language: str, stylesheet_href: str):
+        """The document's head, and the start of its body."""
+        language = _attribute_value(language)
+        self._markup = [f'{_PROLOGUE}<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{language}" xml:lang="{language}"><head><meta charset="utf-8"/><title>']
+        self._text = [title]
+        self._markup.append(f'</title><link rel="stylesheet" type="text/css" href="{_attribute_value(stylesheet_href)}"/></head><body>')
+        self._nothing_since_start = False
+
+    def start(self, tag: str, attributes: dict[str, str] | None = None) -> None:
+        self._markup[-1] += f"<{tag}{_attributes(attributes)}>"
+        self._nothing_since_start = True
+
+    def end(self, tag: str) -> None:
+        if self._nothing_since_start:
+            self._markup[-1] = self._markup[-1][:-1] + "/>"
+        else:
+            self._markup[-1] += f"</{tag}>"
+        self._nothing_since_start = False
+
+    def text(self, text: str) -> None:
+        self._text.append(text)
+        self._markup.append("")
+        self._nothing_since_start = False
+
+    def paragraphs(self, texts: list[str]) -> None:
+        """`<p>text</p>` for each text: what element("p", text=text) writes, sooner."""
+        self._markup[-1] += "<p>"
+        self._text += texts
+        self._markup += _BETWEEN_PARAGRAPHS * (len(texts) - 1)
+        self._markup.append("</p>")
+        self._nothing_since_start = False
+
+    def element(self, tag: str, attributes: dict[str, str] | None = None, text: str | None = None) -> None:
+        """An element holding the text, if any."""
+        self.start(tag, attributes)
+        if text is not None:
+            self.text(text)
+        self.end(tag)
+
+    def finished(self) -> bytes:
+        """The document in UTF-8: its markup, with its text escaped in between.
+
+        Markup and text are each joined at NULs, encoded and split there again: a NUL of their
+        own, which XML cannot hold, shows as a piece too many.
+        """
+        self.end("body")
+        self.end("html")
+        markup = _xml_bytes("\0".join(self._markup)).split(b"\0")
+        text = _escaped(_xml_bytes("\0".join(self._text))).split(b"\0")
+        if len(markup) != len(self._markup) or len(text) != len(self._text):
+            raise ValueError(_NOT_XML)
+        pieces = markup + text
+        pieces[::2] = markup
+        pieces[1::2] = text
+        return b"".join(pieces)
 
 
-def _document(title: str, language: str, stylesheet_href: str) -> tuple[etree._Element, etree._Element]:
-    html = etree.Element(f"{{{XHTML_NS}}}html", {"lang": language, XML_LANG: language}, nsmap={None: XHTML_NS, "epub": EPUB_NS})
-    head = etree.SubElement(html, "head")
-    etree.SubElement(head, "meta", {"charset": "utf-8"})
-    etree.SubElement(head, "title").text = title
-    etree.SubElement(head, "link", {"rel": "stylesheet", "type": "text/css", "href": stylesheet_href})
-    body = etree.SubElement(html, "body")
-    return html, body
+_BETWEEN_PARAGRAPHS = ["</p><p>"]
+_PROLOGUE = "<?xml version='1.0' encoding='utf-8'?>\n<!DOCTYPE html>\n"
+_NOT_XML = "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
+"""What lxml says about such text."""
+_CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 
 
-def _serialise(html: etree._Element) -> bytes:
-    return etree.tostring(html, xml_declaration=True, encoding="utf-8", doctype="<!DOCTYPE html>")
+def _attributes(attributes: dict[str, str] | None) -> str:
+    if not attributes:
+        return ""
+    return "".join(f' {name}="{_attribute_value(value)}"' for name, value in attributes.items())
+
+
+def _attribute_value(value: str) -> str:
+    """The value escaped as lxml escapes it between double quotes."""
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return value.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _escaped(text: bytes) -> bytes:
+    """UTF-8 text escaped as lxml escapes the text of an element."""
+    return text.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;").replace(b"\r", b"&#13;")
+
+
+def _xml_bytes(text: str) -> bytes:
+    """The text in UTF-8, or the ValueError lxml raises for text XML cannot hold: a control character
+    other than tab and newlines (NULs excepted: finished() counts them), U+FFFE, U+FFFF, a lone
+    surrogate (UnicodeEncodeError)."""
+    if "\ufffe" in text or "\uffff" in text:
+        raise ValueError(_NOT_XML)
+    encoded = text.encode()
+    if len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded):
+        raise ValueError(_NOT_XML)
+    return encoded
 
 
 def _join_names(names: tuple[str, ...]) -> str:
