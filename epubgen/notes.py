@@ -15,6 +15,12 @@ what left the running text and where it went.
 
 Every pass is linear in the length of the chapter: brackets are paired by one scan with a stack,
 and the label patterns only ever match at a known position, over a bounded number of characters.
+
+Speed: most chapters hold no note, and most lines of those that do are plain story. A search over
+the whole chapter's text finds the lines with a label at their start or after an opening bracket
+(only they can be or hold a note), and a chapter without one is passed on as it is. In the others,
+markers are looked for only once a notes block could link them, whether a line is story only where
+a reference needs one, and only the lines a note or marker is cut from are taken apart.
 """
 
 from __future__ import annotations
@@ -22,15 +28,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from itertools import accumulate
 
 from epubgen.config import NotesConfig
 from epubgen.headings import parse_heading
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Note, NotedChapter, NoteRef, Removal, SourceChapter, Span, TextLine
-from epubgen.structure import HEADING_SEARCH_LINES, is_scene_break
+from epubgen.structure import HEADING_SEARCH_LINES, is_scene_break, joined_lines, line_indices
 
 NOTE_LABELS = {
     "TL": "TL", "T/L": "TL", "TN": "TL", "T/N": "TL", "Translator": "TL", "Translation": "TL",
@@ -57,7 +64,7 @@ _GENERIC = "generic"
 _SHAPES = {"(": "round", "（": "round", ")": "round", "）": "round",
            "[": "square", "［": "square", "【": "square", "]": "square", "］": "square", "】": "square"}  # fmt: skip
 _OPENERS = "(（[［【"
-_BRACKET = re.compile("[" + re.escape("".join(_SHAPES)) + "]")
+_BRACKETS = "".join(_SHAPES)
 _SPACE = r"[ \t\u3000]"
 _MARKER = r"\[\d{1,3}\]|\(\d{1,3}\)|[⁰¹²³⁴⁵⁶⁷⁸⁹]+|\*+"
 _TEXT_MARKER = re.compile(_MARKER)
@@ -79,7 +86,8 @@ class _Labels:
     line_start: re.Pattern[str]
     """Where a note could start in a chapter's text: a label after an opening bracket, or at the
     start of a line (a paragraph note, a section heading; searched in "\\n" + the text). A chapter
-    neither finds anything in holds no note of any form."""
+    neither finds anything in holds no note of any form. The regex engine tries alternatives one
+    by one, so line_start looks at the first character before it tries every label on a line."""
 
     def bracket_label(self, text: str, start: int, end: int) -> tuple[str, int] | None:
         """The kind of a note whose label opens text[start:end], and where its words begin."""
@@ -123,6 +131,7 @@ def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
     label = rf"(?P<who>{words})(?:['’]?s?(?:{_SPACE}+(?P<noun>notes?|thoughts))?)"
     generic = "|".join(GENERIC_HEADINGS)
     any_label = rf"(?:{words})(?:['’]?s?(?:{_SPACE}+(?:notes?|thoughts))?)"
+    first = "|".join(sorted({re.escape(word[:1]).replace("'", "['’]") for word in [*labels, *GENERIC_HEADINGS]}))
     return _Labels(
         kinds={_label_key(word): kind for word, kind in labels.items()},
         self_named=SELF_NAMED_LABELS | {_label_key(word) for word, _ in user_labels},
@@ -131,7 +140,8 @@ def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
         heading=re.compile(rf"(?:{label}|(?P<generic>{generic})){_SPACE}*[:：]?", re.IGNORECASE),
         after_bracket=re.compile(rf"[{re.escape(_OPENERS)}][^\S\n]*{any_label}{_SPACE}*[:：]", re.IGNORECASE),
         line_start=re.compile(
-            rf"\n[^\S\n]*(?:{any_label}{_SPACE}*[:：]|(?:{any_label}|{generic}){_SPACE}*[:：]?[^\S\n]*(?=\n|\Z))",
+            rf"\n(?=[^\S\n]*(?:{first}))"
+            rf"[^\S\n]*(?:{any_label}{_SPACE}*[:：]|(?:{any_label}|{generic}){_SPACE}*[:：]?[^\S\n]*(?=\n|\Z))",
             re.IGNORECASE,
         ),
     )
@@ -142,7 +152,7 @@ def _label_key(word: str) -> str:
 
 
 def bracket_pairs(text: str) -> dict[int, int]:
-    """Map the offset of each opening bracket to that of its closing one, in one pass.
+    """Map the offset of each opening bracket to that of its closing one, in one pass over the brackets.
 
     Round and square brackets, ASCII or full-width, pair by shape: `（` closes with `)` too. A
     closing bracket of a shape that is not open is ignored; one that closes a bracket further
@@ -156,8 +166,8 @@ def bracket_pairs(text: str) -> dict[int, int]:
     pairs: dict[int, int] = {}
     stack: list[tuple[int, str]] = []
     open_shapes: dict[str, int] = defaultdict(int)
-    for match in _BRACKET.finditer(text):
-        offset, char = match.start(), match.group()
+    for offset in sorted(_positions(text, _BRACKETS)):
+        char = text[offset]
         shape = _SHAPES[char]
         if char in _OPENERS:
             stack.append((offset, shape))
@@ -175,54 +185,60 @@ def bracket_pairs(text: str) -> dict[int, int]:
 def extract_notes(chapter: SourceChapter, config: NotesConfig) -> tuple[NotedChapter, tuple[Removal, ...]]:
     """Split the chapter's notes from its text; every note found is also returned as a removal."""
     labels = _labels(config.labels)
-    if not _may_hold_notes(chapter.lines, labels):
+    labelled = _lines_with_labels(chapter.lines, labels)
+    if labelled is not None and not labelled:
         return _without_notes(chapter), ()
     body_start = _body_start(chapter.lines, chapter.title_hint)
     head, body = chapter.lines[:body_start], chapter.lines[body_start:]
     story_start = _leading_notes_end(body, labels)
     leading, rest = body[:story_start], body[story_start:]
-    protected = [_is_protected(line.text) for line in rest]
-    with_markers = _lines_with_markers(rest)
-    markers = [
-        [] if skip or (with_markers is not None and index not in with_markers) else _markers_in(line.text)
-        for index, (line, skip) in enumerate(zip(rest, protected))
-    ]
-    roles = _roles(rest, labels, markers)
-    story_end = _closing_notes_start(roles)
+    rest_start = body_start + story_start
+    rest_labelled = None if labelled is None else {index - rest_start for index in labelled if index >= rest_start}
+    markers = _Markers(rest)
+    note_roles = _note_roles(rest, labels, markers, rest_labelled)
+    story_end = _closing_notes_start(rest, note_roles)
     notes = _Collector(chapter.source, config)
 
     opening = _opening_notes(leading, labels, notes)
-    closing, linked = _closing_notes(roles[story_end:], markers[:story_end], notes)
-    story = _story_lines(rest[:story_end], protected[:story_end], markers[:story_end], linked, labels, notes)
+    closing, linked = _closing_notes(_closing_roles(rest, note_roles, story_end), markers, story_end, notes)
+    story = _story_lines(rest[:story_end], markers, linked, labels, notes)
     text_lines = [TextLine(line.number, (line.text,)) for line in head] + _anchored([*opening, *story, *closing], notes)
     lines, ordered = _renumbered(text_lines, notes.notes)
     removals = tuple(sorted(notes.removals, key=lambda removal: removal.line))
     return NotedChapter(chapter.source, lines, ordered, chapter.title_hint, mtime=chapter.mtime), removals
 
 
-def _may_hold_notes(lines: Sequence[Line], labels: _Labels) -> bool:
-    """False when no line can be or hold a note: no label after an opening bracket or at the start
-    of a line, in the text or in the text without its emphasis marks. One search over the whole
-    chapter spares the line-by-line work in the chapters (most of them) that have no notes."""
-    joined = "\n".join(line.text for line in lines)
-    if joined.count("\n") != len(lines) - 1:
-        return True  # no lines, or a line holding a line break of its own: the long way
+def _lines_with_labels(lines: Sequence[Line], labels: _Labels) -> set[int] | None:
+    """The indices of the lines (without emphasis marks) with a label at their start or after an
+    opening bracket: only they can be or hold a note. None when a line holds a line break of its
+    own (then any line may).
+
+    One search over the whole chapter spares the line-by-line work in the chapters (most of them)
+    that find nothing. A line's emphasis marks never stand inside a match, so the text without
+    them finds every label the text with them does.
+    """
+    joined = joined_lines(lines)
+    if joined is None:
+        return None
     plain = strip_marks(joined)
-    return any(_may_hold_label(text, labels) for text in ((joined,) if plain is joined else (joined, plain)))
-
-
-def _may_hold_label(text: str, labels: _Labels) -> bool:
-    return next(_starts(text, _OPENERS, labels.after_bracket), None) is not None or labels.line_start.search("\n" + text) is not None
+    in_brackets = _starts(plain, _OPENERS, labels.after_bracket)
+    at_line_starts = (match.start() + 1 for match in labels.line_start.finditer(plain))
+    return line_indices(plain, [*in_brackets, *at_line_starts])
 
 
 def _starts(text: str, characters: str, pattern: re.Pattern[str]) -> Iterator[int]:
     """Where in text a match of pattern starts, for a pattern whose matches all start with one of
-    characters: str.find skips to each of them many times faster than a regex scan can."""
+    characters (not in text order)."""
+    return (position for position in _positions(text, characters) if pattern.match(text, position) is not None)
+
+
+def _positions(text: str, characters: str) -> Iterator[int]:
+    """Where in text the characters stand (not in text order): str.find skips to each of them
+    many times faster than a regex scan for a character class can."""
     for character in characters:
         position = text.find(character)
         while position >= 0:
-            if pattern.match(text, position) is not None:
-                yield position
+            yield position
             position = text.find(character, position + 1)
 
 
@@ -232,10 +248,9 @@ def _without_notes(chapter: SourceChapter) -> NotedChapter:
     lines = chapter.lines
     body_start = _body_start(lines, chapter.title_hint)
     story_start = next((index for index in range(body_start, len(lines)) if lines[index].text.strip()), len(lines))
-    text_lines = tuple(
-        TextLine(line.number, (line.text,) if index < story_start or line.text else ()) for index, line in enumerate(lines)
-    )
-    return NotedChapter(chapter.source, text_lines, (), chapter.title_hint, mtime=chapter.mtime)
+    head = [TextLine(line.number, (line.text,)) for line in lines[:story_start]]
+    story = [TextLine(line.number, (line.text,) if line.text else ()) for line in lines[story_start:]]
+    return NotedChapter(chapter.source, (*head, *story), (), chapter.title_hint, mtime=chapter.mtime)
 
 
 @dataclass
@@ -290,15 +305,17 @@ def _body_start(lines: Sequence[Line], title_hint: str) -> int:
     lines, or else the first line if it is the title the source gave. Those lines (a novel's title
     above the heading among them) are left exactly as they are, for the structure stage to read.
     """
-    non_blank = [index for index, line in enumerate(lines) if line.text.strip()]
-    end = None
+    non_blank = (index for index, line in enumerate(lines) if line.text.strip())
+    first = end = None
     for count, index in enumerate(non_blank):
+        if count == 0:
+            first = index
         if parse_heading(strip_marks(lines[index].text)) is not None:
             end = index
         elif end is not None or count >= HEADING_SEARCH_LINES:
             break
-    if end is None and non_blank and strip_marks(lines[non_blank[0]].text).strip() == title_hint.strip():
-        end = non_blank[0]
+    if end is None and first is not None and strip_marks(lines[first].text).strip() == title_hint.strip():
+        end = first
     return 0 if end is None else end + 1
 
 
@@ -367,60 +384,89 @@ class _Role:
     marker: str = ""
 
 
-def _roles(lines: Sequence[Line], labels: _Labels, markers: list[list[Marker]]) -> list[_Role]:
-    """The role of each line from the first line of story on (that one is story whatever it says).
+@dataclass
+class _Markers:
+    """The note markers in a chapter's lines from the first line of story on, found when first
+    asked for: most chapters, even with notes, have no notes block for markers to link to."""
 
-    Only a line with a label at its start or after an opening bracket (found for all the lines
-    at once) can be a section heading or a note paragraph.
-    """
-    labelled = _lines_with_labels(lines, labels)
-    seen: set[str] = set()
-    roles = []
-    for index, line in enumerate(lines):
-        may_be_note = labelled is None or index in labelled
-        roles.append(_role(lines, index, labels, seen, may_be_note) if index else _Role("text", line))
-        seen.update(marker for _, _, marker in markers[index])
+    lines: Sequence[Line]
+
+    @cached_property
+    def by_line(self) -> list[Sequence[Marker]]:
+        return _markers(self.lines)
+
+    @cached_property
+    def first_lines(self) -> dict[str, int]:
+        """The index of the first line each marker stands in."""
+        first: dict[str, int] = {}
+        for index, line_markers in enumerate(self.by_line):
+            for _, _, marker in line_markers:
+                first.setdefault(marker, index)
+        return first
+
+    def stands_above(self, marker: str, index: int) -> bool:
+        """Whether the marker stands in a line before lines[index]."""
+        return self.first_lines.get(marker, index) < index
+
+
+def _markers(lines: Sequence[Line]) -> list[Sequence[Marker]]:
+    """The note markers in each line; none in a line the structure stage may make a heading or a
+    scene break. Only the lines in which _TEXT_MARKER matches (found for all the lines at once) are
+    looked at, unless a line holds a line break of its own."""
+    joined = joined_lines(lines)
+    if joined is None:
+        candidates: Iterable[int] = range(len(lines))
+    else:
+        candidates = sorted(line_indices(joined, list(_starts(joined, _MARKER_STARTS, _TEXT_MARKER))))
+    markers: list[Sequence[Marker]] = [()] * len(lines)
+    for index in candidates:
+        if not _is_protected(lines[index].text):
+            markers[index] = _markers_in(lines[index].text)
+    return markers
+
+
+def _note_roles(lines: Sequence[Line], labels: _Labels, markers: _Markers, labelled: set[int] | None) -> dict[int, _Role]:
+    """The lines from the first line of story on that head a note section or are a note paragraph,
+    with their roles, in line order. The first line is story whatever it says, and only a line
+    with a label at its start or after an opening bracket (labelled; None: any line) can be either."""
+    candidates = range(1, len(lines)) if labelled is None else sorted(labelled - {0})
+    roles: dict[int, _Role] = {}
+    for index in candidates:
+        role = _note_role(lines, index, labels, markers)
+        if role is not None:
+            roles[index] = role
     return roles
 
 
-def _lines_with_labels(lines: Sequence[Line], labels: _Labels) -> set[int] | None:
-    """The indices of the lines (without emphasis marks) with a label at their start or after an
-    opening bracket; None when a line holds a line break of its own (then any line may)."""
-    plain = strip_marks("\n".join(line.text for line in lines))
-    if plain.count("\n") != len(lines) - 1:
-        return None
-    found = {plain.count("\n", 0, start) for start in _starts(plain, _OPENERS, labels.after_bracket)}
-    prefixed = "\n" + plain  # each match starts at the line break before its line
-    return found | {prefixed.count("\n", 0, match.start()) for match in labels.line_start.finditer(prefixed)}
-
-
-def _lines_with_markers(lines: Sequence[Line]) -> set[int] | None:
-    """The indices of the lines in which _TEXT_MARKER matches; None when a line holds a line break
-    of its own (then any line may)."""
-    joined = "\n".join(line.text for line in lines)
-    if joined.count("\n") != len(lines) - 1:
-        return None
-    return {joined.count("\n", 0, start) for start in _starts(joined, _MARKER_STARTS, _TEXT_MARKER)}
-
-
-def _role(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str], may_be_note: bool = True) -> _Role:
+def _note_role(lines: Sequence[Line], index: int, labels: _Labels, markers: _Markers) -> _Role | None:
+    """The line's role if it heads a note section or is a note paragraph."""
     line = lines[index]
     text = strip_marks(line.text).strip()
     if not text:
-        return _Role("blank", line)
-    heading = _section_kind(lines, index, labels, seen) if may_be_note else None
+        return None
+    heading = _section_kind(lines, index, labels, markers)
     if heading is not None:
         return _Role("heading", line, heading)
-    note = labels.paragraph_note(text) if may_be_note else None
-    if note is not None:
-        return _Role("note", line, note[0], note[1])
+    note = labels.paragraph_note(text)
+    return None if note is None else _Role("note", line, note[0], note[1])
+
+
+def _plain_role(line: Line) -> _Role:
+    """The role of a line that neither heads a note section nor is a note paragraph."""
+    text = strip_marks(line.text).strip()
+    if not text:
+        return _Role("blank", line)
     entry = _ENTRY.match(text)
     if entry is not None:
         return _Role("entry", line, words=text[entry.end() :], marker=entry["marker"])
     return _Role("text", line, words=text)
 
 
-def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, seen: set[str]) -> str | None:
+def _is_blank(line: Line) -> bool:
+    return not strip_marks(line.text).strip()
+
+
+def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, markers: _Markers) -> str | None:
     """The kind of note section a heading line opens: it needs a line below it, and a generic
     `Notes:` heading needs an entry below it whose marker stands in the text above it."""
     kind = labels.heading_kind(lines[index].text)
@@ -432,24 +478,34 @@ def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, seen: set[
     if kind != _GENERIC:
         return kind
     entry = _ENTRY.match(below)
-    return "TL" if entry is not None and entry["marker"] in seen else None
+    return "TL" if entry is not None and markers.stands_above(entry["marker"], index) else None
 
 
-def _closing_notes_start(roles: list[_Role]) -> int:
-    """The index of the line where the notes that close the chapter begin (len(roles) if none do).
+def _closing_notes_start(lines: Sequence[Line], note_roles: dict[int, _Role]) -> int:
+    """The index of the line where the notes that close the chapter begin (len(lines) if none do).
 
     They are the note paragraphs after the story, and a note section (a heading such as
     `TL Notes:`) with every line below it: once a section opens, the rest of the chapter is notes.
+    A line of text between the note lines (or after the last, outside a section) ends a run of
+    notes; only the lines after a note are looked at, up to the first that holds text.
     """
-    start, in_section = None, False
-    for index, role in enumerate(roles):
-        if role.name == "heading":
-            start, in_section = index if start is None else start, True
-        elif role.name == "note":
-            start = index if start is None else start
-        elif role.name != "blank" and not in_section:
+    start: int | None = None
+    previous = 0
+    for index, role in note_roles.items():
+        if start is not None and not all(_is_blank(line) for line in lines[previous + 1 : index]):
             start = None
-    return len(roles) if start is None else start
+        start = index if start is None else start
+        if role.name == "heading":
+            return start
+        previous = index
+    if start is not None and not all(_is_blank(line) for line in lines[previous + 1 :]):
+        start = None
+    return len(lines) if start is None else start
+
+
+def _closing_roles(lines: Sequence[Line], note_roles: dict[int, _Role], start: int) -> list[_Role]:
+    """The role of each line from start on."""
+    return [note_roles[index] if index in note_roles else _plain_role(lines[index]) for index in range(start, len(lines))]
 
 
 def _closing_found(roles: Sequence[_Role]) -> list[_Found]:
@@ -476,21 +532,21 @@ def _closing_found(roles: Sequence[_Role]) -> list[_Found]:
 
 
 def _closing_notes(
-    roles: Sequence[_Role], story_markers: list[list[Marker]], notes: _Collector
+    roles: Sequence[_Role], markers: _Markers, story_end: int, notes: _Collector
 ) -> tuple[list[TextLine], dict[str, NoteRef | None]]:
     """The closing notes: the lines holding the references of those that stay where they were written,
     and the markers whose occurrences in the story become the references of the entries they start.
 
     An inline entry stays in the notes block and its marker in the text, so it keeps its marker.
     """
-    in_story = {marker for markers in story_markers for _, _, marker in markers}
     lines: list[TextLine] = []
     linked: dict[str, NoteRef | None] = {}
     for found in _closing_found(roles):
-        if found.marker in in_story and notes.config.mode_for(found.kind) == "inline":
+        in_story = bool(found.marker) and markers.stands_above(found.marker, story_end)
+        if in_story and notes.config.mode_for(found.kind) == "inline":
             found.paragraphs[0] = f"{found.marker} {found.paragraphs[0]}"
         ref = notes.add(found)
-        if found.marker in in_story and found.marker not in linked and notes.mode(ref) != "inline":
+        if in_story and found.marker not in linked and notes.mode(ref) != "inline":
             linked[found.marker] = ref
         elif ref is not None:
             lines.append(TextLine(found.line, (ref,)))
@@ -511,35 +567,43 @@ class _Cut:
 
 def _story_lines(
     story: Sequence[Line],
-    protected: list[bool],
-    markers: list[list[Marker]],
+    markers: _Markers,
     linked: dict[str, NoteRef | None],
     labels: _Labels,
     notes: _Collector,
 ) -> list[TextLine]:
-    """The story's lines with its bracketed notes and its linked markers replaced by references."""
+    """The story's lines with its bracketed notes and its linked markers replaced by references.
+
+    Only the lines a cut touches are taken apart; every other line stays as it is (a blank one holds no text).
+    """
     if not story:
         return []
-    text = "\n".join(line.text for line in story)
-    starts = [0]
-    for line in story[:-1]:
-        starts.append(starts[-1] + len(line.text) + 1)
+    text = "\n".join([line.text for line in story])
+    starts = list(accumulate((len(line.text) + 1 for line in story[:-1]), initial=0))
     marker_cuts = [
         _Cut(starts[index] + start, starts[index] + end, linked[marker])
-        for index, line_markers in enumerate(markers)
+        for index, line_markers in enumerate(markers.by_line[: len(story)] if linked else ())
+        if line_markers
         for start, end, marker in line_markers
         if marker in linked
     ]
-    bracket_cuts = _bracket_cuts(text, starts, story, protected, labels, notes)
-    cuts = _without_overlaps([*bracket_cuts, *marker_cuts])
-    pieces: dict[int, list[str | _Cut]] = defaultdict(list)
-    for index, piece in _pieces(text, cuts):
-        pieces[index].append(piece)
-    return [TextLine(story[index].number, _tidy(line_pieces, notes)) for index, line_pieces in pieces.items()]
+    bracket_cuts = _bracket_cuts(text, starts, story, labels, notes)
+    lines: list[TextLine] = []
+    done = 0
+    for first, last, cuts in _regions(_without_overlaps([*bracket_cuts, *marker_cuts]), starts):
+        lines += [TextLine(line.number, (line.text,) if line.text else ()) for line in story[done:first]]
+        end = starts[last] + len(story[last].text)
+        pieces: dict[int, list[str | _Cut]] = defaultdict(list)
+        for offset, piece in _pieces(text, cuts, starts[first], end):
+            pieces[first + offset].append(piece)
+        lines += [TextLine(story[index].number, _tidy(line_pieces, notes)) for index, line_pieces in pieces.items()]
+        done = last + 1
+    lines += [TextLine(line.number, (line.text,) if line.text else ()) for line in story[done:]]
+    return lines
 
 
 def _bracket_cuts(
-    text: str, starts: list[int], story: Sequence[Line], protected: list[bool], labels: _Labels, notes: _Collector
+    text: str, starts: list[int], story: Sequence[Line], labels: _Labels, notes: _Collector
 ) -> Iterator[_Cut]:
     """The labelled notes in brackets, outermost first: a note inside a note is part of it."""
     pairs = bracket_pairs(text)
@@ -548,21 +612,22 @@ def _bracket_cuts(
         end = pairs[start]
         if start < covered:
             continue
-        found = _bracket_note(text, start, end, starts, story, protected, labels)
+        found = _bracket_note(text, start, end, starts, story, labels)
         if found is not None:
             covered = end + 1
             yield _Cut(start, end + 1, notes.add(found))
 
 
 def _bracket_note(
-    text: str, start: int, end: int, starts: list[int], story: Sequence[Line], protected: list[bool], labels: _Labels
+    text: str, start: int, end: int, starts: list[int], story: Sequence[Line], labels: _Labels
 ) -> _Found | None:
-    """The note a bracket pair holds: a label right after the opening bracket, words after the label."""
-    first_line, last_line = bisect_right(starts, start) - 1, bisect_right(starts, end) - 1
-    if last_line - first_line >= MAX_NOTE_LINES or protected[first_line]:
-        return None
+    """The note a bracket pair holds: a label right after the opening bracket, words after the
+    label, over fewer than MAX_NOTE_LINES lines, and not in a line _is_protected."""
     label = labels.bracket_label(text, start + 1, end)
     if label is None:
+        return None
+    first_line, last_line = bisect_right(starts, start) - 1, bisect_right(starts, end) - 1
+    if last_line - first_line >= MAX_NOTE_LINES or _is_protected(story[first_line].text):
         return None
     paragraphs = [part.strip() for part in text[label[1] : end].split("\n") if part.strip()]
     if not paragraphs:
@@ -579,19 +644,38 @@ def _without_overlaps(cuts: list[_Cut]) -> list[_Cut]:
     return result
 
 
-def _pieces(text: str, cuts: list[_Cut]) -> Iterator[tuple[int, str | _Cut]]:
-    """The text between the cuts and the cuts themselves, each with the index of its line.
+def _regions(cuts: list[_Cut], starts: list[int]) -> Iterator[tuple[int, int, list[_Cut]]]:
+    """The cuts (in text order) in groups that share no line, each with its first and last line:
+    the lines from the one a cut starts in to the one its end (what follows it) is in."""
+    group: list[_Cut] = []
+    first = last = 0
+    for cut in cuts:
+        cut_first, cut_last = bisect_right(starts, cut.start) - 1, bisect_right(starts, cut.end) - 1
+        if group and cut_first <= last:
+            group.append(cut)
+            last = cut_last
+            continue
+        if group:
+            yield first, last, group
+        group, first, last = [cut], cut_first, cut_last
+    if group:
+        yield first, last, group
+
+
+def _pieces(text: str, cuts: list[_Cut], start: int, end: int) -> Iterator[tuple[int, str | _Cut]]:
+    """The text from start to end between the cuts and the cuts themselves, each with the index
+    of its line (counted from the one start is in).
 
     A line wholly inside a cut has no piece, so it leaves no line behind.
     """
-    line, position = 0, 0
+    line, position = 0, start
     for cut in cuts:
         yield from _text_pieces(text, position, cut.start, line)
         line += text.count("\n", position, cut.start)
         yield line, cut
         line += text.count("\n", cut.start, cut.end)
         position = cut.end
-    yield from _text_pieces(text, position, len(text), line)
+    yield from _text_pieces(text, position, end, line)
 
 
 def _text_pieces(text: str, start: int, end: int, line: int) -> Iterator[tuple[int, str]]:
@@ -645,52 +729,77 @@ def _anchored(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
     its own (or a line the structure stage turns into a heading or a scene break) puts its
     reference at the end of the story paragraph before it, or of the first one when it came
     before any story. Inline notes stay where they were written, as paragraphs of their own.
+
+    Whether a line is story is only looked at where it matters: on the lines holding references,
+    from each of them back to the story paragraph before it, and on the lines after references
+    that wait for one.
     """
-    result: list[tuple[int, list[Span]]] = []
+    result: list[TextLine] = []
+    hung: dict[int, list[NoteRef]] = defaultdict(list)
     waiting: list[NoteRef] = []
-    last_story: list[Span] | None = None
+    last_story: int | None = None
+    checked = 0  # last_story is the index of the last story line in result[:checked]
     for line in lines:
-        refs = [span for span in line.spans if isinstance(span, NoteRef)]
-        if _is_story(line.text):
-            last_story = list(line.spans)
-            result.append((line.number, last_story))
-            _hang(last_story, waiting)
-            waiting = []
-            continue
-        if not refs:
-            result.append((line.number, list(line.spans)))
-            continue
-        loose = [ref for ref in refs if notes.mode(ref) != "inline"]
-        if last_story is None:
-            waiting += loose
+        refs = _refs_in(line.spans)
+        if not refs and not waiting:
+            result.append(line)
+        elif _is_story(line.text):
+            last_story, checked = len(result), len(result) + 1
+            result.append(line)
+            if waiting:
+                hung[last_story] += waiting
+                waiting = []
+        elif refs:
+            last_story = _last_story(result, checked, last_story)
+            loose = [ref for ref in refs if notes.mode(ref) != "inline"]
+            if last_story is None:
+                waiting += loose
+            elif loose:
+                hung[last_story] += loose
+            if line.text.strip():
+                result.append(TextLine(line.number, (line.text,)))
+            staying = [ref for ref in refs if notes.mode(ref) == "inline"]
+            if staying:
+                result.append(TextLine(line.number, tuple(staying)))
+            checked = len(result)
         else:
-            _hang(last_story, loose)
-        if line.text.strip():
-            result.append((line.number, [line.text]))
-        staying = [ref for ref in refs if notes.mode(ref) == "inline"]
-        if staying:
-            result.append((line.number, staying))
+            result.append(line)
     if waiting:
-        result.append((lines[-1].number, waiting))
-    return [TextLine(number, tuple(spans)) for number, spans in result]
+        result.append(TextLine(lines[-1].number, tuple(waiting)))
+    for index, refs in hung.items():
+        result[index] = TextLine(result[index].number, _hung(result[index].spans, refs))
+    return result
 
 
-def _hang(spans: list[Span], refs: list[NoteRef]) -> None:
-    """Put references at the end of a line of story, right after its last word."""
-    if refs and isinstance(spans[-1], str):
-        spans[-1] = spans[-1].rstrip()
-    spans.extend(refs)
+def _refs_in(spans: tuple[Span, ...]) -> list[NoteRef]:
+    """The note references among a line's spans (most lines are blank or one string: none)."""
+    if not spans or (len(spans) == 1 and type(spans[0]) is str):
+        return []
+    return [span for span in spans if isinstance(span, NoteRef)]
+
+
+def _last_story(lines: list[TextLine], start: int, known: int | None) -> int | None:
+    """The index of the last story line in lines, given known, the last one in lines[:start]."""
+    return next((index for index in range(len(lines) - 1, start - 1, -1) if _is_story(lines[index].text)), known)
+
+
+def _hung(spans: tuple[Span, ...], refs: list[NoteRef]) -> tuple[Span, ...]:
+    """A line of story with references at its end, right after its last word."""
+    if isinstance(spans[-1], str):
+        return (*spans[:-1], spans[-1].rstrip(), *refs)
+    return (*spans, *refs)
 
 
 def _renumbered(lines: list[TextLine], notes: list[Note]) -> tuple[tuple[TextLine, ...], tuple[Note, ...]]:
     """Order the notes as the reader meets their references, so that footnote numbers ascend."""
     order: dict[int, int] = {}
-    for line in lines:
-        for span in line.spans:
-            if isinstance(span, NoteRef):
-                order.setdefault(span.index, len(order))
-    renumbered = tuple(
-        TextLine(line.number, tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in line.spans))
-        for line in lines
-    )
-    return renumbered, tuple(notes[index] for index in order)
+    renumbered = list(lines)
+    for index, line in enumerate(lines):
+        refs = _refs_in(line.spans)
+        if not refs:
+            continue
+        for ref in refs:
+            order.setdefault(ref.index, len(order))
+        spans = tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in line.spans)
+        renumbered[index] = TextLine(line.number, spans)
+    return tuple(renumbered), tuple(notes[index] for index in order)

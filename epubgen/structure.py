@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import PurePath
 
 from epubgen.headings import parse_heading, parse_volume_marker
-from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN, image_index, strip_marks
+from epubgen.marks import EM_CLOSE, EM_OPEN, IMAGE, STRONG_CLOSE, STRONG_OPEN, image_index, strip_marks
 from epubgen.model import Block, Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, Removal, SceneBreak, SourceChapter, Span, TextLine
 
 HEADING_SEARCH_LINES = 3
 """A heading is looked for among a chapter's first few non-blank lines (a site title may come first)."""
 
-_SCENE_BREAK = re.compile(
-    r"^\s*(?:(?:[*\-_=~#•·◇◆○●□■☆★✦✧❖⁂※×+]\s*){3,}|(?:o0o|0o0|oOo|OoO|O0O)+|⁂|§)\s*$"
+_SCENE_MARKS = r"*\-_=~#•·◇◆○●□■☆★✦✧❖⁂※×+"
+"""The characters a scene break is three or more of (a regex class body)."""
+_SCENE_WORDS = ("o0o", "0o0", "oOo", "OoO", "O0O")
+_SCENE_BREAK = re.compile(rf"^\s*(?:(?:[{_SCENE_MARKS}]\s*){{3,}}|(?:{'|'.join(_SCENE_WORDS)})+|⁂|§)\s*$")
+_MAY_BREAK_OR_PICTURE = re.compile(
+    rf"\n[^\S\n]*[{_SCENE_MARKS}{''.join(sorted({word[0] for word in _SCENE_WORDS}))}⁂§{IMAGE}]"
 )
+"""A line break and the first character of a line that may be a scene break or an image line."""
 _KIND_RANK = {"prologue": 0, "chapter": 1, "interlude": 1, "": 2, "extra": 2, "side story": 2,
               "bonus chapter": 2, "special chapter": 2, "epilogue": 3, "afterword": 4}
 
@@ -37,7 +42,7 @@ def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Ch
     A line holding only a note reference (an inline note that was a paragraph of its own) is kept.
     With plain_emphasis, `*word*` and `_word_` become emphasis and `**word**` strong emphasis.
     """
-    lines = [line for line in chapter.lines if _holds_something(line)]
+    lines = [line for line in chapter.lines if line.spans and _holds_something(line)]
     heading_at, heading = _find_heading(lines)
     if heading is None:
         heading = _heading_from_hint(chapter.title_hint) or heading_from_name(chapter.source)
@@ -299,9 +304,19 @@ def _emphasis_marks(text: str) -> str:
 
 
 def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
-    """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end."""
+    """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end.
+
+    Most lines are plain text: which lines may be a scene break or an image line, and whether
+    any line has spaces to collapse, is first looked for in all the lines at once.
+    """
+    joined = joined_lines(lines)
+    may_be_other = None if joined is None else _lines_that_may_break_or_picture(joined)
+    collapse = joined is None or _may_hold_space_runs(joined)
     blocks: list[Block] = []
-    for line in lines:
+    for index, line in enumerate(lines):
+        if may_be_other is not None and index not in may_be_other:
+            blocks.append(Paragraph(_strip_spans(line.spans, collapse)))
+            continue
         text = line.text
         picture = image_index(text)
         if picture is not None:
@@ -310,25 +325,58 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
             if blocks and not isinstance(blocks[-1], SceneBreak):
                 blocks.append(SceneBreak())
         else:
-            blocks.append(Paragraph(_strip_spans(line.spans)))
+            blocks.append(Paragraph(_strip_spans(line.spans, collapse)))
     if blocks and isinstance(blocks[-1], SceneBreak):
         blocks.pop()
     return tuple(blocks)
 
 
+def _lines_that_may_break_or_picture(joined: str) -> set[int]:
+    """The indices of the lines (joined by joined_lines) whose first character after white space,
+    emphasis marks left out, is one a scene break or an image line starts with: only they can be either."""
+    plain = strip_marks(joined)
+    return line_indices(plain, [match.start() + 1 for match in _MAY_BREAK_OR_PICTURE.finditer(plain)])
+
+
+def joined_lines(lines: Sequence[Line] | Sequence[TextLine]) -> str | None:
+    """The lines' text with a line break before each line, for a search over all of them at once;
+    None when a line holds a line break of its own."""
+    joined = "\n".join(["", *(line.text for line in lines)])
+    return joined if joined.count("\n") == len(lines) else None
+
+
+def line_indices(joined: str, positions: list[int]) -> set[int]:
+    """The indices of the lines holding the positions in joined (from joined_lines), counted in
+    one pass over the text however many positions there are."""
+    found: set[int] = set()
+    line, counted = -1, 0
+    for position in sorted(positions):
+        line += joined.count("\n", counted, position)
+        counted = position
+        found.add(line)
+    return found
+
+
 _SPACE_RUN = re.compile(r"[ \t\u3000]{2,}")
 
 
+def _may_hold_space_runs(text: str) -> bool:
+    """Substring tests, as most lines (and chapters) have no run of spaces to collapse."""
+    return "  " in text or "\t" in text or "\u3000" in text
+
+
 def _collapse_spaces(text: str) -> str:
-    """Runs of spaces, tabs and ideographic spaces as one space; substring tests first, as most lines have none."""
-    if "  " in text or "\t" in text or "\u3000" in text:
-        return _SPACE_RUN.sub(" ", text)
-    return text
+    """Runs of spaces, tabs and ideographic spaces as one space."""
+    return _SPACE_RUN.sub(" ", text) if _may_hold_space_runs(text) else text
 
 
-def _strip_spans(spans: tuple[Span, ...]) -> tuple[Span, ...]:
-    """Trim the whitespace at both ends of a line and collapse inner runs of spaces."""
-    cleaned = [_collapse_spaces(span) if isinstance(span, str) else span for span in spans]
+def _strip_spans(spans: tuple[Span, ...], collapse: bool = True) -> tuple[Span, ...]:
+    """Trim the whitespace at both ends of a line and collapse inner runs of spaces (with collapse:
+    False when the line is known to have none). The common case first: one string."""
+    if len(spans) == 1 and type(spans[0]) is str:
+        text = (_collapse_spaces(spans[0]) if collapse else spans[0]).strip()
+        return (text,) if text else ()
+    cleaned = [_collapse_spaces(span) if collapse and isinstance(span, str) else span for span in spans]
     if cleaned and isinstance(cleaned[0], str):
         cleaned[0] = cleaned[0].lstrip()
     if cleaned and isinstance(cleaned[-1], str):

@@ -6,8 +6,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
@@ -309,6 +312,67 @@ def test_a_300_kb_line_of_brackets_is_scanned_in_linear_time(line: str) -> None:
 def test_a_300_kb_line_of_notes_gives_every_note() -> None:
     noted, _ = extract("Chapter 1\n\n" + "word (TL: x) " * 23_000)
     assert len(noted.notes) == 23_000
+
+
+# The fast ways: searches over the whole chapter first, and only the lines they find taken apart
+
+PIECES = ["TL", "T/N", "A/N", "Author's", "Translator’s", " Note", " Thoughts", "Notes", "Footnotes", "ED", "Raw", "word", "qi",
+          ":", "：", " ", "  ", "\t", "\u3000", "(", ")", "[", "]", "（", "）", "【", "】", "[1]", "(1)", "¹", "*", "1.",
+          "Chapter 1", "***", "o0o", EM_OPEN, EM_CLOSE, STRONG_OPEN, "\n", "\n\n",
+          "(TL: ", "[T/N: ", "（A/N：", "\nA/N: ", "\nTL Notes:\n", "\nNotes:\n", "\n[1] "]  # fmt: skip
+chapters = st.lists(st.lists(st.sampled_from(PIECES), max_size=6).map("".join), max_size=10).map("\n".join)
+
+
+def extract_the_long_way(text: str, **config: object) -> tuple[NotedChapter, tuple[Removal, ...]]:
+    """extract, with no search over the whole chapter (every line may hold a label or a marker) and
+    every line of story taken apart and put together again."""
+
+    def one_region_of_every_line(cuts: list[object], starts: list[int]) -> list[tuple[int, int, list[object]]]:
+        return [(0, len(starts) - 1, cuts)]
+
+    with patch("epubgen.notes.joined_lines", return_value=None), patch("epubgen.notes._regions", one_region_of_every_line):
+        return extract(text, **config)
+
+
+@settings(max_examples=300, deadline=None)
+@given(chapters, st.sampled_from(["footnote", "endnote", "inline", "drop"]), st.sampled_from([(), (("Raw", "TL"),), (("", "ED"),)]))
+def test_the_fast_way_finds_and_cuts_what_the_long_way_does(text: str, mode: str, labels: tuple[tuple[str, str], ...]) -> None:
+    assert extract(text, mode=mode, labels=labels) == extract_the_long_way(text, mode=mode, labels=labels)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chapter 1\n\nShe left.\n\n  \u3000TL Notes:\n[1] never used.",
+        "Chapter 1\n\nShe left¹.\n\n\tFootnotes\n¹ a note",
+        f"Chapter 1\n\nShe left.\n\n{EM_OPEN}A/N{EM_CLOSE}: bye",
+        "Chapter 1\n\nShe left (\u3000TL : a note).",
+        "Chapter 1\n\nOne (TL: a\nnote) two[1]\nthree (A/N: b) four[1].\n\nNotes:\n[1] c",
+    ],
+)
+def test_labels_after_white_space_or_emphasis_marks_are_found_the_fast_way_too(text: str) -> None:
+    assert extract(text)[0].notes
+    assert extract(text) == extract_the_long_way(text)
+
+
+def test_notes_in_brackets_that_share_lines_are_cut_from_each_of_their_lines() -> None:
+    text = "Chapter 1\n\nOne (TL: a) two (TL: b\nc) three (TL: d\ne\nf) four.\nFive (TL: g) six."
+    assert shown_text(text) == "Chapter 1\nOne{TL: a} two{TL: b / c}\nthree{TL: d / e / f}\nfour.\nFive{TL: g} six."
+
+
+def test_a_note_paragraph_with_story_after_it_is_story_only_the_last_run_closes_the_chapter() -> None:
+    text = "Chapter 1\n\nShe woke.\n\nA/N: one\n\nShe left.\n\nA/N: two\n\nA/N: three"
+    assert shown_text(text) == "Chapter 1\nShe woke.\nA/N: one\nShe left.{AN: two}{AN: three}"
+
+
+def test_a_note_paragraph_after_a_scene_break_hangs_on_the_story_before_the_break() -> None:
+    text = "Chapter 1\n\nShe woke.\n\n***\n\n(A/N: a hard scene)\n\nShe left."
+    assert shown_text(text) == "Chapter 1\nShe woke.{AN: a hard scene}\n***\nShe left."
+
+
+def test_opening_notes_wait_over_a_scene_break_for_the_first_paragraph_of_story() -> None:
+    text = "Chapter 1\n\nA/N: first\n\n***\n(TL: second)\n\nShe woke (TL: third)."
+    assert shown_text(text) == "Chapter 1\n***\nShe woke{TL: third}.{AN: first}{TL: second}"
 
 
 # Whole books, one per mode, holding every form

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from epubgen.model import Chapter, Heading, NotedChapter, Paragraph, SceneBreak, TextLine
-from epubgen.structure import drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
+from epubgen.marks import EM_CLOSE, EM_OPEN, image_line
+from epubgen.model import Chapter, Heading, NotedChapter, NoteRef, Paragraph, Picture, SceneBreak, Span, TextLine
+from epubgen.structure import _strip_spans, drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
 
 
 def noted(source: str, text: str) -> NotedChapter:
@@ -33,6 +37,55 @@ def test_heading_is_found_below_a_site_title_and_text_is_cut_into_blocks() -> No
         SceneBreak(),
         Paragraph(("Second.",)),
     )
+
+
+def test_scene_breaks_and_image_lines_are_found_behind_white_space_and_emphasis_marks() -> None:
+    text = f"Chapter 1\n\nOne.\n\u3000 * * *\nTwo.\n{EM_OPEN}***{EM_CLOSE}\nThree.\n  {image_line(0)} \nFour.\nOoh, o0o.\n§"
+    assert structure_chapter(noted("1.txt", text)).blocks == (
+        Paragraph(("One.",)),
+        SceneBreak(),
+        Paragraph(("Two.",)),
+        SceneBreak(),
+        Paragraph(("Three.",)),
+        Picture(0),
+        Paragraph(("Four.",)),
+        Paragraph(("Ooh, o0o.",)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "collapsed"),
+    [("One  two.", "One two."), ("One\t\ttwo.", "One two."), ("One\u3000\u3000two.", "One two."), ("One\t two.", "One two."),
+     ("One\ttwo.", "One\ttwo."), ("One\u3000two.", "One\u3000two.")],
+)  # fmt: skip
+def test_a_run_of_spaces_tabs_or_ideographic_spaces_becomes_one_space_and_a_lone_one_stays(line: str, collapsed: str) -> None:
+    chapter = structure_chapter(noted("1.txt", f"Chapter 1\n\n{line}\nPlain."))
+    assert chapter.blocks == (Paragraph((collapsed,)), Paragraph(("Plain.",)))
+
+
+PIECES = ["word", "Ooh", "o0o", "0", "*", "* ", "-", "—", "***", "⁂", "§", "#", " ", "  ", "\t", "\u3000", "\xa0",
+          EM_OPEN, EM_CLOSE, image_line(2), "7", "Chapter 1", "_", "\n"]  # fmt: skip
+texts = st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
+line_spans = st.lists(st.one_of(texts, st.builds(NoteRef, st.integers(0, 2))), max_size=3).map(tuple)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(line_spans, max_size=12), st.booleans())
+def test_the_fast_way_makes_the_blocks_the_line_by_line_way_makes(lines: list[tuple[Span, ...]], plain_emphasis: bool) -> None:
+    chapter = NotedChapter("1.txt", tuple(TextLine(number, spans) for number, spans in enumerate(lines, 1)))
+    with patch("epubgen.structure.joined_lines", return_value=None):
+        line_by_line = structure_chapter(chapter, plain_emphasis)
+    assert structure_chapter(chapter, plain_emphasis) == line_by_line
+
+
+class NotStr(str):
+    """A string whose type is not str, which _strip_spans takes the general way."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_one_string_is_stripped_the_fast_way_as_the_general_way_strips_it(text: str) -> None:
+    assert _strip_spans((text,)) == _strip_spans((NotStr(text),))
 
 
 def test_a_chapter_without_a_heading_is_titled_from_its_file_name() -> None:
