@@ -110,9 +110,13 @@ def input_size(folder: Path) -> int:
 def measure(command: list[str], output: Path, env: dict[str, str] = ENV) -> Run:
     """Run command as a child process; stop the benchmark with its error output if it fails.
 
+    The output's folder starts empty and is removed afterwards: no run finds what another left
+    (epubgen's incremental cache and chapter memory would make every run after the first a rebuild).
     Peak RSS is the largest of the child and of the processes it waited for (epubgen's forked
     workers, each counting the pages it shares with its parent), not their sum.
     """
+    shutil.rmtree(output.parent, ignore_errors=True)
+    output.parent.mkdir(parents=True)
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
@@ -122,7 +126,7 @@ def measure(command: list[str], output: Path, env: dict[str, str] = ENV) -> Run:
         if child.returncode != 0 or not output.is_file():
             errors.seek(0)
             sys.exit(f"failed (exit {child.returncode}): {' '.join(command)}\n{errors.read().decode(errors='replace')}")
-    output.unlink()
+    shutil.rmtree(output.parent)
     return Run(wall=wall, peak_rss=usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
 
 
@@ -132,7 +136,7 @@ def benchmark(folders: dict[int, Path], runs: int, workdir: Path) -> list[Result
     An untimed warm-up round on the smallest series first, so that no timed run pays for
     compiling bytecode or reading the files from disk.
     """
-    output = workdir / "book.epub"
+    output = workdir / "build" / "book.epub"
     smallest = folders[min(folders)]
     for command in TOOLS.values():
         measure(command(smallest, output), output)
