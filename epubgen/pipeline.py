@@ -247,7 +247,7 @@ def _refined(
 ) -> tuple[Chapter, tuple[Removal, ...]]:
     """The chapter after the rules: without its repeated junk, its notes apart, structured and refined;
     and what went, in line order (stable: at one line, the rules' removals come first)."""
-    lines, dropped = drop_repeated(source, done.kept, detected, cleaner)
+    lines, dropped = drop_repeated(source, done, detected, cleaner)
     noted, note_removals = extract_notes(replace(source, lines=lines), config.notes)
     chapter = refine(structure_chapter(noted, config.plain_emphasis), language, config.typography)
     if source.images:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from epubgen.clean import Cleaner, _ChapterTexts, clean
+from epubgen.clean import Cleaner, _ChapterTexts, clean, repeated
 from epubgen.clean.credits import credit_examples
 from epubgen.clean.rules import RULE_GROUPS, builtin_rules, rule_set
 from epubgen.clean.watermark import site_examples
@@ -298,3 +298,20 @@ def test_a_line_holding_a_fragment_is_never_skipped_by_the_chapter_screen(lines:
     for index, line in enumerate(source.lines):
         if cleaner.rules.fragments(line.text, line.text.lower()):
             assert texts.fragment_lines is None or index in texts.fragment_lines
+
+
+_KEY_ALPHABETS = ("aB      ßİΣÉ—", "aB      \ufdd0\t\x0c\x1f\x001", "aB    \u00a0\u3000٣²Ⅻ1\t")
+"""Digits and spaces all ASCII (keys found by byte searches), or some beyond ASCII (by the patterns on every line)."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.sampled_from(_KEY_ALPHABETS).flatmap(lambda alphabet: st.lists(st.text(st.sampled_from(alphabet), max_size=12), max_size=8)))
+def test_the_keys_of_a_chapter_worked_out_at_once_are_each_line_s_own(texts: list[str]) -> None:
+    lines = [Line(number, text) for number, text in enumerate(texts, 1)]
+    assert repeated.line_keys(lines) == [repeated.line_key(text) for text in texts]
+
+
+def test_a_line_s_key_collapses_its_spaces_and_masks_its_digits() -> None:
+    texts = ["Page  12 of\tThe Novel ", "plain line", "two  spaces —  here", "ÉTÉ — 3"]
+    expected = ["page # of the novel", "plain line", "two spaces — here", "été — #"]
+    assert repeated.line_keys([Line(number, text) for number, text in enumerate(texts, 1)]) == expected

@@ -84,7 +84,7 @@ def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResu
         removals = [removal for result in done for removal in result.removals]
         cleaned = []
         for chapter, result in zip(chapters, done):
-            lines, dropped = drop_repeated(chapter, result.kept, detected, cleaner)
+            lines, dropped = drop_repeated(chapter, result, detected, cleaner)
             cleaned.append(replace(chapter, lines=lines))
             removals += dropped
         found_credits = {credit: None for result in done for credit in result.credits}
@@ -232,13 +232,16 @@ def _text_lines(lines: list[Line]) -> list[Line]:
 
 
 def drop_repeated(
-    chapter: SourceChapter, kept: list[Line], detected: repeated.Repeated, cleaner: Cleaner
+    chapter: SourceChapter, done: RulesDone, detected: repeated.Repeated, cleaner: Cleaner
 ) -> tuple[tuple[Line, ...], list[Removal]]:
     """The chapter's lines kept by the rules (blank ones included) without the repeated edge junk, and the removals."""
-    text_lines = _text_lines(kept)
+    kept = done.kept
+    if done.keyed is None or not detected.keys:
+        return tuple(kept), []
+    text_lines = done.text_lines
     junk = {
         text_lines[position].number
-        for position in repeated.repeated_junk(text_lines, detected)
+        for position in repeated.repeated_junk(done.keyed, detected)
         if not cleaner.kept(text_lines[position].text)
     }
     if not junk:
