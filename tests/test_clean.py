@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -315,3 +316,10 @@ def test_a_line_s_key_collapses_its_spaces_and_masks_its_digits() -> None:
     texts = ["Page  12 of\tThe Novel ", "plain line", "two  spaces —  here", "ÉTÉ — 3"]
     expected = ["page # of the novel", "plain line", "two spaces — here", "été — #"]
     assert repeated.line_keys([Line(number, text) for number, text in enumerate(texts, 1)]) == expected
+
+
+def test_a_key_s_hash_is_the_same_on_every_machine() -> None:
+    """Hashes are remembered between builds: they are the key's BLAKE2b digest, read little-endian."""
+    keys = ["page # of the novel", "", "été — #"]
+    expected = [int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") for key in keys]
+    assert list(repeated.key_hashes(keys)) == expected

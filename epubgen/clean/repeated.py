@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from array import array
 from collections import Counter
@@ -45,7 +46,7 @@ _QUOTES = "\"'“”‘’「」『』«»‹›"
 @dataclass(frozen=True)
 class Repeated:
     keys: frozenset[int]
-    """The key_hash of the keys of the lines to remove."""
+    """The key_hashes of the keys of the lines to remove."""
     title: str | None
     """The line that opens most chapters, when it is junk: the novel's title, most likely."""
 
@@ -56,9 +57,17 @@ def line_key(text: str) -> str:
     return _SPACES.sub(" ", _DIGITS.sub("#", folded)).strip()
 
 
-def key_hash(key: str) -> int:
-    """A 64-bit digest of a key: what is counted, remembered and compared, instead of the key itself."""
-    return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+def key_hashes(keys: list[str]) -> array:
+    """A 64-bit digest of each key (its first 8 bytes of BLAKE2b, read little-endian): what is
+    counted, remembered and compared instead of the key itself. Made at once, as an array."""
+    hashes = array("Q", b"".join(map(_digest, keys)))
+    if sys.byteorder == "big":  # the array reads its bytes in the machine's order
+        hashes.byteswap()
+    return hashes
+
+
+def _digest(key: str) -> bytes:
+    return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ class KeyedLines:
     top: int
     """Where the chapter's top edge ends (_top_edge)."""
     hashes: array
-    """key_hash of each line of text, in order; 0 for an edge line that is no candidate."""
+    """key_hashes of the lines of text, in order; 0 for an edge line that is no candidate."""
     opener: str
     """The first line of text, stripped (the title, when it is junk)."""
 
@@ -83,7 +92,7 @@ class KeyedLines:
     def of(cls, lines: list[Line], keys: list[str]) -> KeyedLines:
         """The keyed lines of a chapter's lines of text (keys: line_keys(lines))."""
         top = _top_edge(lines)
-        hashes = array("Q", (key_hash(key) for key in keys))
+        hashes = key_hashes(keys)
         for position in _edge_positions(len(lines), top):
             if not _candidate(lines[position].text):
                 hashes[position] = 0
