@@ -16,6 +16,7 @@ import re
 import sys
 import unicodedata
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -36,10 +37,8 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _DIGIT_OR_SPACE = re.compile(r"[\d\s]")
 _ASCII = bytes(range(128))
-_MARK_DIGITS_AND_SPACES = bytes.maketrans(b"0123456789\t\x0b\x0c\r\x1c\x1d\x1e\x1f", b"\0" * 18)
-"""Turns what _DIGITS or _SPACES can change in an ASCII line, a digit or a space other than " ", into NUL;
-two spaces together are the one other thing. (A NUL of the text itself, which the reader drops, would
-only send its line the slow way: _folded_key gives every line its key.)"""
+_ASCII_DIGITS_AND_SPACES = (*(bytes([code]) for code in b"0123456789\t\x0b\x0c\r\x1c\x1d\x1e\x1f"), b"  ")
+"""What _DIGITS or _SPACES can change in an ASCII line: a digit, a space other than " ", two spaces."""
 _QUOTES = "\"'“”‘’「」『』«»‹›"
 
 
@@ -181,12 +180,22 @@ def line_keys(lines: list[Line]) -> list[str]:
     beyond_ascii = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
     if _DIGIT_OR_SPACE.search(beyond_ascii):
         return [_folded_key(part) for part in parts]
-    marked = encoded.translate(_MARK_DIGITS_AND_SPACES).split(b"\n")
-    return [_folded_key(part) if b"\0" in mark or b"  " in mark else part.strip() for part, mark in zip(parts, marked)]
+    breaks = _offsets(encoded, b"\n")
+    marked = {bisect_right(breaks, offset) for needle in _ASCII_DIGITS_AND_SPACES for offset in _offsets(encoded, needle)}
+    return [_folded_key(part) if index in marked else part.strip() for index, part in enumerate(parts)]
 
 
 def _folded_key(folded: str) -> str:
     return _SPACES.sub(" ", _DIGITS.sub("#", folded)).strip()
+
+
+def _offsets(data: bytes, needle: bytes) -> list[int]:
+    """Where needle starts in data, every time."""
+    found, offset = [], data.find(needle)
+    while offset >= 0:
+        found.append(offset)
+        offset = data.find(needle, offset + 1)
+    return found
 
 
 def repeated_junk(chapter: KeyedLines, repeated: Repeated) -> list[int]:
