@@ -84,8 +84,7 @@ def build(
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
     unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
-    memory_folder = None if report is not None else _output_folder(output)
-    with paused_gc(), _Outlined.of(input_path, config, progress, report is not None, memory_folder, recall=not force) as outlined:
+    with paused_gc(), _Outlined.of(input_path, config, progress, report is not None, _output_folder(output), recall=not force) as outlined:
         book = outlined.book
         planned = plan_outputs(book, config, output, covers=False)
         unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force)
@@ -107,7 +106,9 @@ class _Outlined:
         self.input_path, self.config, self.progress = input_path, config, progress
         self.files, self.sources = _input(input_path, config)
         language = config.language or self.sources.metadata.language or "en"
-        self.memory = Memory.of(memory_folder, input_path, config, language) if memory_folder is not None and self.files else None
+        # A report needs every chapter as read: a chapter whose outline is remembered is never read.
+        remembering = memory_folder is not None and self.files and not keep_sources
+        self.memory = Memory.of(memory_folder, input_path, config, language) if remembering else None
         recalled = self.memory.recall() if self.memory is not None and recall else {}
         self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled)
         self.chapters = Chapters(self.job)

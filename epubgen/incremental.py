@@ -1,8 +1,8 @@
 """Incremental builds: write only the EPUBs whose book changed since the last build.
 
 Packaging is a pure function of the Book (and of the code that packages it), so a planned EPUB
-is keyed by a hash of its Book and the versions of epubgen and ebooklib. The cache, a small JSON
-file beside the EPUBs, records for each file name the key of the book last written there and the
+is keyed by a hash of its Book, epubgen's code and the versions of Python and the libraries it
+uses. The cache, a small JSON file beside the EPUBs, records for each file name the key of the book last written there and the
 SHA-256 of the bytes written. An EPUB is left alone when its key matches and the file on disk is
 still those bytes; a missing, edited or corrupt entry just means writing it again, so the cache
 is safe to delete.
@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -63,17 +65,26 @@ def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
     The dataclasses' repr is a complete, deterministic serialisation: of the book with its
     chapters outlined (no blocks), then each chapter's digest, which stands for the rest (a digest
     of what the chapter is made from: see epubgen.pipeline). The code making it is part of the key,
-    by its version and a fingerprint of its files. Removals
-    and warnings are left out: they describe the whole series (a new chapter adds a warning) but
+    by its version and a fingerprint of its files, with the versions of Python and the libraries
+    (dependency_versions). Removals and warnings are left out: they describe the whole series (a new chapter adds a warning) but
     are not packaged.
     """
     outlined = tuple(replace(chapter, blocks=()) for chapter in book.chapters)
     volumes = tuple(replace(volume, chapters=tuple(replace(chapter, blocks=()) for chapter in volume.chapters)) for volume in book.volumes)
     packaged = replace(book, chapters=outlined, volumes=volumes, removals=(), warnings=())
-    key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\nebooklib {version('ebooklib')}\n{packaged!r}\n".encode())
+    key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\n{dependency_versions()}\n{packaged!r}\n".encode())
     for chapter in book.chapters:
         key.update(digest(chapter).encode())
     return key.hexdigest()
+
+
+@cache
+def dependency_versions() -> str:
+    """The versions of what, besides epubgen's own code, decides what a chapter reads as and how a
+    book is written: Python and its Unicode database (NFC, NFKC, case folding, regex classes), and
+    the libraries that decode, repair, parse and package."""
+    libraries = ("ebooklib", "lxml", "beautifulsoup4", "ftfy", "charset-normalizer", "pillow")
+    return " ".join([f"python {sys.version.split()[0]}", f"unicode {unicodedata.unidata_version}", *(f"{name} {version(name)}" for name in libraries)])
 
 
 @cache

@@ -2,16 +2,17 @@
 works on what is new (epubgen.pipeline: Job.memory).
 
 The memory is one file beside the EPUBs, `.epubgen-chapters-<digest of the input folder's path>`
-(several series may be built into one folder): for each chapter file of a folder,
-by name, a digest of its bytes and its time, what the rules made of it (credits, the detector's
-keyed lines, a digest of the chapter as read) and its outline, which holds while the chapter's
-digest (its source, the settings, the language, the junk detected) is the same. It is only used
-by the same epubgen code with the same settings and language (its setup key): any other memory,
-one that cannot be read or one holding anything but what a build writes there, is no memory.
-A memory that is wrong can only cost time, never change a book: every remembered fact is
-checked against what it was made from before it is used.
+(several series may be built into one folder): for each chapter text file of a folder, by name, a
+digest of its bytes and its time, what the rules made of it (credits, the detector's keyed lines, a
+digest of the chapter as read) and its outline, which holds while the chapter's digest (its source,
+the settings, the language, the junk detected) is the same. It is only used by the same epubgen
+code, on the same Python and libraries, with the same settings and language (its setup key).
 
-It is pickled, and read back with an unpickler that makes nothing but the plain data it holds.
+A memory that is missing, damaged (its SHA-256 is checked before anything is read from it), of
+another setup or holding anything but what a build writes there is no memory: a full build, to
+the same bytes. A memory is trusted as written: whoever can write into the output folder can
+write the EPUBs themselves. It is pickled, and read back with an unpickler that makes nothing but
+epubgen's plain data classes and a few plain types: reading one runs no code of its own.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from pathlib import Path
 
 from epubgen.atomic import write_atomically
 from epubgen.config import BookConfig
-from epubgen.incremental import code_fingerprint
+from epubgen.incremental import code_fingerprint, dependency_versions
 from epubgen.pipeline import Outline, ReadChapter, Remembered
 
 MEMORY_PREFIX = ".epubgen-chapters-"
 _FORMAT = 1
+_MAGIC = b"epubgen chapter memory\n"
+"""A memory file starts with this, then the SHA-256 of the pickle that follows."""
 _ALLOWED = {
     **dict.fromkeys(("ReadChapter", "Outline", "Remembered"), "epubgen.pipeline"),
     "KeyedLines": "epubgen.clean.repeated",
@@ -54,18 +57,25 @@ class Memory:
     def of(cls, output_folder: Path, input_folder: Path, config: BookConfig, language: str) -> Memory:
         """The memory of input_folder's chapters in output_folder (several series may share one)."""
         name = hashlib.sha256(str(input_folder.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
-        setup = f"{_FORMAT}\n{code_fingerprint()}\n{config!r}\n{language}"
+        setup = f"{_FORMAT}\n{code_fingerprint()}\n{dependency_versions()}\n{config!r}\n{language}"
         return cls(output_folder / f"{MEMORY_PREFIX}{name}", hashlib.sha256(setup.encode("utf-8", "surrogatepass")).hexdigest())
 
     def recall(self) -> dict[str, Remembered]:
         """The chapters remembered for this setup, by file name; none when there is no usable memory."""
         try:
-            data = _Unpickler(io.BytesIO(self.path.read_bytes())).load()
+            data = self.path.read_bytes()
+        except OSError:
+            return {}
+        payload = data[len(_MAGIC) + 32 :]
+        if not data.startswith(_MAGIC) or data[len(_MAGIC) : len(_MAGIC) + 32] != hashlib.sha256(payload).digest():
+            return {}
+        try:
+            memory = _Unpickler(io.BytesIO(payload)).load()
         except Exception:  # noqa: BLE001 - a memory that cannot be read is no memory
             return {}
-        if not isinstance(data, dict) or data.get("setup") != self.setup or not isinstance(data.get("chapters"), dict):
+        if not isinstance(memory, dict) or memory.get("setup") != self.setup or not isinstance(memory.get("chapters"), dict):
             return {}
-        return {name: entry for name, entry in data["chapters"].items() if isinstance(entry, Remembered)}
+        return {name: entry for name, entry in memory["chapters"].items() if _well_formed(entry)}
 
     def remember(self, files: Sequence[Path], read: Sequence[ReadChapter], outlines: Sequence[Outline | None]) -> None:
         """Write, atomically, what a build made of each chapter file it read."""
@@ -74,9 +84,19 @@ class Memory:
             for file, result, outline in zip(files, read, outlines)
             if result.error is None and result.file_key is not None
         }
-        data = pickle.dumps({"setup": self.setup, "chapters": chapters}, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps({"setup": self.setup, "chapters": chapters}, protocol=pickle.HIGHEST_PROTOCOL)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.path, lambda file: file.write(data))
+        write_atomically(self.path, lambda file: file.write(_MAGIC + hashlib.sha256(payload).digest() + payload))
+
+
+def _well_formed(entry: object) -> bool:
+    """An entry of the shape remember() writes."""
+    return (
+        isinstance(entry, Remembered)
+        and isinstance(entry.file_key, tuple)
+        and isinstance(entry.read, ReadChapter)
+        and (entry.outline is None or isinstance(entry.outline, Outline))
+    )
 
 
 class _Unpickler(pickle.Unpickler):

@@ -15,8 +15,9 @@ Only what the next decision needs travels between processes, never the text: no 
 the whole series, and the results are the same however many processes share the work.
 
 A build may remember what it made of each chapter text file (Job.memory: epubgen.memory): a file
-whose bytes and time are those remembered is not read in round 1, and its outline is reused in
-round 2 when the chapter's digest is the same; its text is only made again if an EPUB to write holds it.
+whose bytes and time are those remembered is not decoded nor cleaned in round 1 (only read and
+hashed), and its outline is reused in round 2 when the chapter's digest is the same; its text is
+only made again if an EPUB to write holds it (from the same bytes, or the build stops).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from epubgen.notes import extract_notes
 from epubgen.package.epub import STYLESHEET, Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
-from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, file_mtime, read_bytes, read_chapter_file
+from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, file_mtime, read_bytes
 from epubgen.structure import chapter_identity, chapter_length, structure_chapter
 from epubgen.typography import refine
 
@@ -179,15 +180,30 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
     if not job.files:
         return _ruled(job, index, ChapterFile(job.sources[index], [], ""), cleaner, state, None)
     file = job.files[index]
-    data, mtime = read_bytes(file), file_mtime(file)
+    data, file_key = _file_bytes(file)
     if file.suffix.lower() in HTML_SUFFIXES:  # a page's images are files of their own: not remembered
-        return _ruled(job, index, chapter_from_bytes(file, data, mtime, job.config.encoding or None), cleaner, state, None)
-    file_key = (blake2b(data, digest_size=16).digest(), mtime)
+        return _ruled(job, index, chapter_from_bytes(file, data, file_key[1], job.config.encoding or None), cleaner, state, None)
     remembered = job.memory.get(file.name)
     if remembered is not None and remembered.file_key == file_key:
         state[index] = remembered
         return remembered.read
-    return _ruled(job, index, chapter_from_bytes(file, data, mtime, job.config.encoding or None), cleaner, state, file_key)
+    return _ruled(job, index, chapter_from_bytes(file, data, file_key[1], job.config.encoding or None), cleaner, state, file_key)
+
+
+def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int]]:
+    """A chapter file's bytes, and its key: a digest of them and the file's time."""
+    data, mtime = read_bytes(file), file_mtime(file)
+    return data, (blake2b(data, digest_size=16).digest(), mtime)
+
+
+def _read_again(job: Job, index: int, remembered: Remembered) -> ChapterFile:
+    """A remembered chapter's file, read now that its text is needed; InputError if it changed
+    since round 1 (a download still writing into the folder): its outline is already in the book."""
+    file = job.files[index]
+    data, file_key = _file_bytes(file)
+    if file_key != remembered.file_key:
+        raise InputError(f"{file.name}: the file changed during the build; build again")
+    return chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
 
 
 def _ruled(job: Job, index: int, read: ChapterFile, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None) -> ReadChapter:
@@ -225,7 +241,7 @@ def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], 
     job: Job = state["job"]
     cleaner = Cleaner.of(job.config.clean)
     if isinstance(state[index], Remembered):
-        _ruled(job, index, read_chapter_file(job.files[index], job.config.encoding or None), cleaner, state, None)
+        _ruled(job, index, _read_again(job, index, state[index]), cleaner, state, None)
     source, done, source_digest = state.pop(index)
     detected = state["detected"]
     chapter, removals = _refined(source, done, detected, cleaner, job.config, job.language)

@@ -16,6 +16,7 @@ from conftest import OpenedEpub, write_chapters
 from epubgen.build import build
 from epubgen.cli import main
 from epubgen.config import BookConfig, CleanConfig, VolumesConfig
+from epubgen.errors import InputError
 from epubgen import memory, pipeline
 from epubgen.incremental import CACHE_NAME
 from epubgen.memory import MEMORY_PREFIX
@@ -238,3 +239,31 @@ def test_a_saved_page_is_read_again_at_every_build_since_its_images_are_files_of
     (pages / "map.png").write_bytes((Path(__file__).parent / "fixtures" / "html-images" / "map.png").read_bytes())
     second = build(pages, BookConfig(title="Tern Point"), tmp_path / "out")
     assert "EPUB/images/chapter-0001-1.png" in OpenedEpub(second.path).files
+
+
+def test_a_damaged_memory_is_no_memory(series: Path, tmp_path: Path) -> None:
+    expected = _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
+    out = tmp_path / "out"
+    build(series, CONFIG, out)
+    (memory_file,) = out.glob(f"{memory.MEMORY_PREFIX}*")
+    data = bytearray(memory_file.read_bytes())
+    data[len(data) // 2] ^= 0x20
+    memory_file.write_bytes(bytes(data))
+    assert memory.Memory(memory_file, "any").recall() == {}
+    assert _epub_bytes(build(series, CONFIG, out, force=True).paths) == expected
+
+
+def test_a_remembered_chapter_changed_while_the_build_runs_stops_it_with_a_clear_error(
+    series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(series, CONFIG, tmp_path / "out")
+    download(series, 26, 30, A_DAY_LATER)
+    detect = pipeline.Chapters.detect_repeated
+
+    def detect_while_a_download_rewrites_chapter_21(self, read):  # type: ignore[no-untyped-def]
+        (series / "0021.txt").write_text("Chapter 21: Mile 21\n\nRewritten.\n", encoding="utf-8")
+        return detect(self, read)
+
+    monkeypatch.setattr(pipeline.Chapters, "detect_repeated", detect_while_a_download_rewrites_chapter_21)
+    with pytest.raises(InputError, match=r"^0021\.txt: the file changed during the build; build again$"):
+        build(series, CONFIG, tmp_path / "out")
