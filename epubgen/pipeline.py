@@ -143,13 +143,20 @@ class Chapters:
         return made
 
 
-def _source_digest(source: SourceChapter) -> bytes:
-    """A digest of a chapter as read: its text, line by line, and what came with it."""
-    digest = hashlib.sha256("\n".join(line.text for line in source.lines).encode("utf-8", "surrogatepass"))
+def _source_digest(source: SourceChapter, content: bytes) -> bytes:
+    """A digest of a chapter as read: of what its text was made from (content: _text_digest, or the
+    digest of its file's bytes, which with the settings in the context digest decide the text) and
+    what came with it."""
+    digest = hashlib.sha256(content)
     digest.update(f"\n{len(source.lines)}\n{source.source}\n{source.title_hint}\n{source.mtime}\n".encode("utf-8", "surrogatepass"))
     for image in source.images:
         digest.update(hashlib.sha256(image.data).digest() + f"{image.media_type}\n{image.alt}\n".encode())
     return digest.digest()
+
+
+def _text_digest(source: SourceChapter) -> bytes:
+    """A digest of a chapter's text, line by line."""
+    return hashlib.sha256("\n".join(line.text for line in source.lines).encode("utf-8", "surrogatepass")).digest()
 
 
 def _context_digest(job: Job, detected: repeated.Repeated) -> bytes:
@@ -178,16 +185,17 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
     """Read the index-th chapter and run the rules on it, keeping the result in state; a chapter
     file remembered as it is now is not read: what is remembered of it is kept instead."""
     if not job.files:
-        return _ruled(job, index, ChapterFile(job.sources[index], [], ""), cleaner, state, None)
+        source = job.sources[index]
+        return _ruled(job, index, ChapterFile(source, [], ""), _text_digest(source), cleaner, state, None)
     file = job.files[index]
     data, file_key = _file_bytes(file)
-    if file.suffix.lower() in HTML_SUFFIXES:  # a page's images are files of their own: not remembered
-        return _ruled(job, index, chapter_from_bytes(file, data, file_key[1], job.config.encoding or None), cleaner, state, None)
-    remembered = job.memory.get(file.name)
+    rememberable = file.suffix.lower() not in HTML_SUFFIXES  # a page's images are files of their own
+    remembered = job.memory.get(file.name) if rememberable else None
     if remembered is not None and remembered.file_key == file_key:
         state[index] = remembered
         return remembered.read
-    return _ruled(job, index, chapter_from_bytes(file, data, file_key[1], job.config.encoding or None), cleaner, state, file_key)
+    read = chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
+    return _ruled(job, index, read, file_key[0], cleaner, state, file_key if rememberable else None)
 
 
 def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int]]:
@@ -206,9 +214,13 @@ def _read_again(job: Job, index: int, remembered: Remembered) -> ChapterFile:
     return chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
 
 
-def _ruled(job: Job, index: int, read: ChapterFile, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None) -> ReadChapter:
+def _ruled(
+    job: Job, index: int, read: ChapterFile, content: bytes, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None
+) -> ReadChapter:
+    """Run the rules on a chapter read (content: what its text was made from, see _source_digest),
+    keep the result in state, and say what they found."""
     done = apply_rules(read.chapter, cleaner)
-    source_digest = _source_digest(read.chapter)
+    source_digest = _source_digest(read.chapter, content)
     state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, source_digest)
     return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key)
 
@@ -241,7 +253,8 @@ def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], 
     job: Job = state["job"]
     cleaner = Cleaner.of(job.config.clean)
     if isinstance(state[index], Remembered):
-        _ruled(job, index, _read_again(job, index, state[index]), cleaner, state, None)
+        remembered = state[index]
+        _ruled(job, index, _read_again(job, index, remembered), remembered.file_key[0], cleaner, state, None)
     source, done, source_digest = state.pop(index)
     detected = state["detected"]
     chapter, removals = _refined(source, done, detected, cleaner, job.config, job.language)
