@@ -191,10 +191,21 @@ class _Outlined:
     def _outline_of(self, chapter: Chapter) -> Outline:
         return self.outlines[id(chapter)][1]
 
-    def documents(self, book: Book) -> dict[int, Deflated]:
-        """The documents of the book's chapters, by chapter number, made where the chapters are."""
-        numbers = {self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1)}
-        return self.chapters.documents(numbers, book.metadata.language)
+    def documents(self, books: list[Book]) -> Callable[[], list[dict[int, Deflated]]]:
+        """Start making the documents of the books' chapters where the chapters are, all books at once
+        (a volume's chapters are all in one worker's slice: one round for all keeps every worker busy);
+        return the function that waits for them: for each book, by chapter number. The books of a
+        build (its volumes) share one language."""
+        numbered = [{self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1)} for book in books]
+        if not books:
+            return lambda: []
+        made = self.chapters.documents({index: number for numbers in numbered for index, number in numbers.items()}, books[0].metadata.language)
+
+        def by_book() -> list[dict[int, Deflated]]:
+            documents = made()
+            return [{number: documents[index] for index, number in numbers.items()} for numbers in numbered]
+
+        return by_book
 
     def book_with_text(self) -> Book:
         """The book with its chapters whole."""

@@ -33,27 +33,32 @@ _FORMAT = 1
 def write_changed(
     planned: list[tuple[Path, Book]],
     digest: Callable[[Chapter], str],
-    documents: Callable[[Book], Mapping[int, Deflated]],
+    documents: Callable[[list[Book]], Callable[[], list[Mapping[int, Deflated]]]],
     finish: Callable[[Book], Book] = lambda book: book,
     force: bool = False,
 ) -> tuple[Path, ...]:
     """Write each planned EPUB unless the last build wrote the same book there and it is untouched
     since; with force, write them all. Returns the paths left as they were.
 
-    The books' chapters may be outlines (no blocks): digest(chapter) stands for the whole chapter,
-    and documents(book) gives the chapters' documents, by number, compressed already. finish(book)
-    is the book to write, with what its key holds already but is costly to make (a generated cover).
+    The books' chapters may be outlines (no blocks): digest(chapter) stands for the whole chapter.
+    documents(books) starts making the chapters' documents of the books to write (compressed, by
+    number) and returns the function that waits for them; finish(book) is the book to write, with
+    what its key holds already but is costly to make (a generated cover), made meanwhile.
     """
     caches: dict[Path, _Cache] = {}
-    unchanged = []
+    unchanged, to_write = [], []
     for path, book in planned:
         cache = caches.setdefault(path.parent, _Cache.load(path.parent))
         key = book_key(book, digest)
         if not force and cache.holds(path, key):
             unchanged.append(path)
-            continue
-        write_epub(finish(book), path, documents(book))
-        cache.record(path, key)
+        else:
+            to_write.append((path, book, key))
+    made = documents([book for _, book, _ in to_write])
+    finished = [finish(book) for _, book, _ in to_write]
+    for (path, _, key), book, book_documents in zip(to_write, finished, made()):
+        write_epub(book, path, book_documents)
+        caches[path.parent].record(path, key)
     for cache in caches.values():
         cache.save()
     return tuple(unchanged)

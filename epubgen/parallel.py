@@ -126,19 +126,28 @@ class Team:
         tick() says one more item is done: progress(items done so far) is called in this process.
         An exception raised in any slice is raised here, the first slice's first.
         """
+        return self.start(work, *arguments)(progress)
+
+    def start(self, work: Round, *arguments: object) -> Callable[[Callable[[int], None] | None], list]:
+        """Start a round (as run does) and return the function that waits for its results, so that
+        this process can do something else meanwhile. Rounds wait in turn: wait for one before the next.
+        In a team without workers the round runs when waited for."""
         if not self._children:
-            start, stop = self.slices[0]
-            done = [0]
-
-            def tick() -> None:
-                done[0] += 1
-                if progress is not None:
-                    progress(done[0])
-
-            return [work(self._state, start, stop, *arguments, tick)]
+            return lambda progress=None: self._run_here(work, arguments, progress)
         for _, connection in self._children:
             connection.send((work, arguments))
-        return self._collect(progress)
+        return lambda progress=None: self._collect(progress)
+
+    def _run_here(self, work: Round, arguments: tuple, progress: Callable[[int], None] | None) -> list:
+        start, stop = self.slices[0]
+        done = [0]
+
+        def tick() -> None:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0])
+
+        return [work(self._state, start, stop, *arguments, tick)]
 
     def _collect(self, progress: Callable[[int], None] | None) -> list:
         waiting = {connection: index for index, (_, connection) in enumerate(self._children)}

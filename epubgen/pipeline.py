@@ -93,6 +93,11 @@ class Outline:
     """What was taken out of it (rules, repeated edge lines, notes), in line order."""
 
 
+AS_REMEMBERED = "as remembered"
+"""A round's word on a chapter whose result is the one remembered: the calling process has the
+memory too (it read it before the workers forked), so nothing more needs to come back."""
+
+
 @dataclass(frozen=True)
 class Remembered:
     """What a build made of a chapter file: valid while the file's bytes and time are file_key."""
@@ -117,7 +122,8 @@ class Chapters:
         self._team.__exit__(*exception)
 
     def read(self) -> list[ReadChapter]:
-        return _joined(self._team.run(_read_round))
+        results = _joined(self._team.run(_read_round))
+        return [self._recalled(index).read if isinstance(result, str) else result for index, result in enumerate(results)]
 
     def detect_repeated(self, read: list[ReadChapter]) -> repeated.Repeated:
         """The repeated edge junk, over the chapters that could be read."""
@@ -125,7 +131,11 @@ class Chapters:
 
     def refine(self, detected: repeated.Repeated, progress: Callable[[int], None] | None = None) -> list[Outline | None]:
         """Outlines of the chapters read (None for those that could not be)."""
-        return _joined(self._team.run(_refine_round, detected, progress=progress))
+        outlines = _joined(self._team.run(_refine_round, detected, progress=progress))
+        return [self._recalled(index).outline if isinstance(outline, str) else outline for index, outline in enumerate(outlines)]
+
+    def _recalled(self, index: int) -> Remembered:
+        return self.job.memory[self.job.files[index].name]
 
     def chapters(self) -> list[Chapter | None]:
         """The chapters whole, text and all (for a Book in memory)."""
@@ -135,11 +145,14 @@ class Chapters:
         """The chapters as read (Job.keep_sources)."""
         return _joined(self._team.run(_sources_round))
 
-    def documents(self, numbers: Mapping[int, int], language: str) -> dict[int, Deflated]:
-        """The compressed documents of the chapters at the given indices, by the number each has in its book."""
-        made: dict[int, Deflated] = {}
-        for part in self._team.run(_documents_round, dict(numbers), language):
-            made.update(part)
+    def documents(self, numbers: Mapping[int, int], language: str) -> Callable[[], dict[int, Deflated]]:
+        """Start making the compressed documents of the chapters at the given indices, each with the
+        number it has in its book; return the function that waits for them, by index."""
+        wait = self._team.start(_documents_round, dict(numbers), language)
+
+        def made() -> dict[int, Deflated]:
+            return {index: document for part in wait(None) for index, document in part.items()}
+
         return made
 
 
@@ -169,7 +182,7 @@ def _joined(parts: list[list]) -> list:
     return [item for part in parts for item in part]
 
 
-def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChapter]:
+def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChapter | str]:
     job: Job = state["job"]
     cleaner = Cleaner.of(job.config.clean)
     results = []
@@ -181,7 +194,7 @@ def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChap
     return results
 
 
-def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
+def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | str:
     """Read the index-th chapter and run the rules on it, keeping the result in state; a chapter
     file remembered as it is now is not read: what is remembered of it is kept instead."""
     if not job.files:
@@ -193,7 +206,7 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter:
     remembered = job.memory.get(file.name) if rememberable else None
     if remembered is not None and remembered.file_key == file_key:
         state[index] = remembered
-        return remembered.read
+        return AS_REMEMBERED
     read = chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
     return _ruled(job, index, read, file_key[0], cleaner, state, file_key if rememberable else None)
 
@@ -225,11 +238,11 @@ def _ruled(
     return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key)
 
 
-def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | None]:
+def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | str | None]:
     job: Job = state["job"]
     context = _context_digest(job, detected)
     state["detected"], state["context"] = detected, context
-    results: list[Outline | None] = []
+    results: list[Outline | str | None] = []
     for index in range(start, stop):
         if index not in state:
             results.append(None)
@@ -238,7 +251,7 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
         if isinstance(kept, Remembered):
             digest = hashlib.sha256(context + kept.read.source_digest).hexdigest()
             if kept.outline is not None and kept.outline.digest == digest:
-                results.append(kept.outline)
+                results.append(AS_REMEMBERED)
                 tick()
                 continue
         chapter, removals, digest = _refined_at(state, index)
@@ -296,7 +309,7 @@ def _sources_round(state: dict, start: int, stop: int, tick: Tick) -> list[Sourc
 def _documents_round(state: dict, start: int, stop: int, numbers: dict[int, int], language: str, tick: Tick) -> dict[int, Deflated]:
     href = f"../{STYLESHEET}"
     return {
-        numbers[index]: Deflated.of(chapter_document(_whole_chapter(state, index), numbers[index], language, href))
+        index: Deflated.of(chapter_document(_whole_chapter(state, index), numbers[index], language, href))
         for index in range(start, stop)
         if index in numbers
     }

@@ -81,6 +81,22 @@ def test_a_long_series_built_over_processes_is_byte_identical(
     assert books["1"] == books["2"]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_a_rebuild_over_processes_that_remembers_its_chapters_writes_the_bytes_of_a_build_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: list[int]
+) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    config = BookConfig(title="The Endless Ledger", volumes=VolumesConfig(per_volume=100))
+    folder = _series(tmp_path / "series")
+    build(folder, config, tmp_path / "remembering")
+    write_chapters(folder, {"0241.txt": "Chapter 241: Day 241\n\nThe last entry.\n", "0120.txt": "Chapter 120: Day 120\n\nRewritten.\n"})
+    rebuilt = build(folder, config, tmp_path / "remembering")
+    from_scratch = build(folder, config, tmp_path / "scratch")
+    assert calls == [2, 2, 2]
+    assert [path.name for path in rebuilt.unchanged] == ["The Endless Ledger - Vol 01 (Ch 1-100).epub"]
+    assert [(path.name, path.read_bytes()) for path in rebuilt.paths] == [(path.name, path.read_bytes()) for path in from_scratch.paths]
+
+
 def _pid_and_squares(state: dict, start: int, stop: int, tick) -> tuple[int, list[int]]:  # type: ignore[no-untyped-def]
     state["seen"] = state.get("seen", 0) + 1
     return os.getpid(), [index * index for index in range(start, stop)]
