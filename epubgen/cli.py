@@ -63,7 +63,7 @@ def main() -> None:
     type=click.Path(path_type=Path),
     help="Also write what was removed and why: an HTML page, or JSON if PATH ends in .json.",
 )
-@click.option("--force", is_flag=True, help="Rebuild every EPUB, even those unchanged since the last build.")
+@click.option("--force", is_flag=True, help="Rebuild every EPUB from the chapter files, even those unchanged since the last build.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say which encoding each file was read in.")
 def build_command(
@@ -131,7 +131,7 @@ def build_command(
 @main.command("build-all")
 @click.argument("library", metavar="LIBRARY", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The folder for every series' EPUBs. Default: output/.")
-@click.option("--force", is_flag=True, help="Rebuild every EPUB, even those unchanged since the last build.")
+@click.option("--force", is_flag=True, help="Rebuild every EPUB from the chapter files, even those unchanged since the last build.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary table; errors and warnings only.")
 def build_all_command(library: Path, output: Path | None, force: bool, quiet: bool) -> None:
     """Build every series in LIBRARY: each subfolder of chapter files, with its own book.toml."""
