@@ -100,7 +100,8 @@ class Team:
             context = multiprocessing.get_context("fork")
             for start, stop in self.slices:
                 here, there = context.Pipe()
-                child = context.Process(target=_serve, args=(there, start, stop, dict(self._state)), daemon=True)
+                theirs = [here, *(connection for _, connection in self._children)]
+                child = context.Process(target=_serve, args=(there, start, stop, dict(self._state), theirs), daemon=True)
                 child.start()
                 there.close()
                 self._children.append((child, here))
@@ -180,11 +181,16 @@ TICK_EVERY = 16
 """A child reports progress every this many items: a message per item would cost more than it shows."""
 
 
-def _serve(connection: Connection, start: int, stop: int, state: dict) -> None:
+def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: list[Connection]) -> None:
     """In a forked child: run each round sent on the slice, keeping its state, until told to stop.
 
+    The child closes its copies of the calling process's ends of the pipes (theirs): if that
+    process dies (kill -9), its ends close for good, and the child's next send or receive fails
+    and ends it, instead of waiting for ever on a pipe that it holds open itself.
     Ctrl-C is left to the calling process, which stops the team: a child would only print a traceback.
     """
+    for other in theirs:
+        other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pending = [0]
 

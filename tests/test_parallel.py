@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import signal
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -154,3 +155,53 @@ def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest
 )
 def test_the_data_that_crosses_between_processes_comes_back_equal(value: object) -> None:
     assert pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) == value
+
+
+def _a_big_result(state: dict, start: int, stop: int, tick) -> bytes:  # type: ignore[no-untyped-def]
+    import time
+
+    time.sleep(0.3)
+    return bytes(8 * 1024 * 1024)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_the_workers_end_when_the_calling_process_is_killed(tmp_path: Path) -> None:
+    """kill -9 of a build leaves no worker behind, even one busy sending a result nobody reads."""
+    import subprocess
+    import time
+
+    pids = tmp_path / "workers"
+    killed = (
+        "import os, signal, sys\n"
+        "os.environ['EPUBGEN_JOBS'] = '2'\n"
+        "from pathlib import Path\n"
+        "from epubgen import parallel\n"
+        "from test_parallel import _a_big_result\n"
+        "team = parallel.Team(400).__enter__()\n"
+        "Path(sys.argv[1]).write_text(' '.join(str(child.pid) for child, _ in team._children))\n"
+        "team.start(_a_big_result)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    # No pipes to the child: a worker left behind would hold them open, and this test would wait for ever.
+    process = subprocess.run(
+        [sys.executable, "-c", killed, str(pids)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=Path(__file__).parent
+    )
+    assert process.returncode == -9
+    workers = [int(pid) for pid in pids.read_text().split()]
+    assert len(workers) == 2
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_running(pid) for pid in workers):
+        time.sleep(0.1)
+    left_behind = [pid for pid in workers if _running(pid)]
+    for pid in left_behind:
+        os.kill(pid, signal.SIGKILL)
+    assert left_behind == []
+
+
+def _running(pid: int) -> bool:
+    """Whether the process is alive and not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
