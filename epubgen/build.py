@@ -22,7 +22,7 @@ from epubgen.package.epub import Deflated
 from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
-from epubgen.read.text import folder_files, folder_set, skipped
+from epubgen.read.text import folder_files, folder_set, shown_name, skipped
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
 from epubgen.volumes import split_volumes
 
@@ -376,7 +376,7 @@ def _metadata(config: BookConfig, sources: SourceSet, title: str | None, credits
 
 
 def _title_from_path(input_path: Path) -> str:
-    name = input_path.resolve().name if input_path.is_dir() else input_path.stem
+    name = shown_name(input_path.resolve().name if input_path.is_dir() else input_path.stem)
     return re.sub(r"[_-]+", " ", name).strip() or "Untitled"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import zipfile
 from pathlib import Path
 
@@ -263,3 +264,12 @@ def test_trap9_an_unwritable_output_is_an_error_not_a_silent_false(tmp_path: Pat
     blocker.write_text("a file where a folder should be")
     with pytest.raises(OutputError, match="not-a-folder"):
         build(folder, BookConfig(), blocker / "book.epub")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of bytes that are not UTF-8 needs a Linux file system")
+def test_file_and_folder_names_that_are_not_utf8_make_a_valid_book(tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9-novel"))
+    write_chapters(folder, {os.fsdecode(b"0001-\xff.txt"): "Just story text, no heading.\n\nMore of it.\n", "0002.txt": "Chapter 2: Fine\n\nText.\n"})
+    book = build(folder, BookConfig(), tmp_path / "book.epub").path
+    assert_valid(book)
+    assert OpenedEpub(book).metadata("dc:title") == ["caf\ufffd novel"]

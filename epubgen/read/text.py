@@ -67,6 +67,12 @@ def chapter_from_bytes(file: Path, data: bytes, mtime: int, encoding: str | None
     return ChapterFile(replace(chapter, mtime=mtime), warnings, _decoding_notice(file.name, decoded))
 
 
+def shown_name(name: str) -> str:
+    """A file name as text that can be shown and written into a book: bytes of the name that are not
+    UTF-8 (which Python keeps as lone surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def file_mtime(file: Path) -> int:
     """A file's modification time, in whole seconds since the epoch."""
     try:
@@ -215,13 +221,13 @@ def _decoding_notice(name: str, decoded: Decoded) -> str:
 def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
     """One chapter file: a saved page's text blocks (numbered in order) and its images, or a text file's lines."""
     if file.suffix.lower() not in HTML_SUFFIXES:
-        return SourceChapter(source=file.name, lines=_numbered_lines(text)), []
+        return SourceChapter(source=shown_name(file.name), lines=_numbered_lines(text)), []
     # Imported when needed: BeautifulSoup takes a tenth of a second to import, and most series are text files.
     from epubgen.read.html import html_to_lines, images_beside
 
     page = html_to_lines(text, file.name, images_beside(file))
     lines = tuple(Line(number, line) for number, line in enumerate(page.lines, 1))
-    return SourceChapter(source=file.name, lines=lines, images=tuple(page.images)), page.warnings
+    return SourceChapter(source=shown_name(file.name), lines=lines, images=tuple(page.images)), page.warnings
 
 
 def _numbered_lines(text: str) -> tuple[Line, ...]:
