@@ -191,14 +191,17 @@ class _Outlined:
     def _outline_of(self, chapter: Chapter) -> Outline:
         return self.outlines[id(chapter)][1]
 
-    def documents(self, books: list[Book]) -> Callable[[], list[dict[int, Deflated]]]:
+    def documents(self, books: list[Book], known: list[set[int]]) -> Callable[[], list[dict[int, Deflated]]]:
         """Start making the documents of the books' chapters where the chapters are, all books at once
-        (a volume's chapters are all in one worker's slice: one round for all keeps every worker busy);
-        return the function that waits for them: for each book, by chapter number. The books of a
-        build (its volumes) share one language."""
-        numbered = [{self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1)} for book in books]
-        if not books:
-            return lambda: []
+        (a volume's chapters are all in one worker's slice: one round for all keeps every worker busy),
+        but those of the numbers known for each book; return the function that waits for them: for
+        each book, by chapter number. The books of a build (its volumes) share one language."""
+        numbered = [
+            {self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1) if number not in skip}
+            for book, skip in zip(books, known)
+        ]
+        if not any(numbered):
+            return lambda: [{} for _ in books]
         made = self.chapters.documents({index: number for numbers in numbered for index, number in numbers.items()}, books[0].metadata.language)
 
         def by_book() -> list[dict[int, Deflated]]:

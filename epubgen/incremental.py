@@ -14,6 +14,8 @@ import hashlib
 import json
 import sys
 import unicodedata
+import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -23,17 +25,18 @@ from pathlib import Path
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Chapter
 from epubgen.package import write_epub
-from epubgen.package.epub import Deflated
+from epubgen.package.epub import Deflated, deflated_entries
+from epubgen.package.xhtml import chapter_file
 
 CACHE_NAME = ".epubgen-cache.json"
-_FORMAT = 1
+_FORMAT = 2
 """The cache file's layout: a cache of another layout is ignored, not misread."""
 
 
 def write_changed(
     planned: list[tuple[Path, Book]],
     digest: Callable[[Chapter], str],
-    documents: Callable[[list[Book]], Callable[[], list[Mapping[int, Deflated]]]],
+    documents: Callable[[list[Book], list[set[int]]], Callable[[], list[Mapping[int, Deflated]]]],
     finish: Callable[[Book], Book] = lambda book: book,
     force: bool = False,
 ) -> tuple[Path, ...]:
@@ -41,9 +44,11 @@ def write_changed(
     since; with force, write them all. Returns the paths left as they were.
 
     The books' chapters may be outlines (no blocks): digest(chapter) stands for the whole chapter.
-    documents(books) starts making the chapters' documents of the books to write (compressed, by
-    number) and returns the function that waits for them; finish(book) is the book to write, with
-    what its key holds already but is costly to make (a generated cover), made meanwhile.
+    documents(books, known) starts making the chapters' documents of the books to write (compressed,
+    by number), but those whose numbers are known, and returns the function that waits for them;
+    finish(book) is the book to write, with what its key holds already but is costly to make (a
+    generated cover), made meanwhile. The documents known are those the EPUB at the same path holds
+    already, as the last build wrote them: the same chapter at the same number (Cache.documents_of).
     """
     caches: dict[Path, _Cache] = {}
     unchanged, to_write = [], []
@@ -53,12 +58,12 @@ def write_changed(
         if not force and cache.holds(path, key):
             unchanged.append(path)
         else:
-            to_write.append((path, book, key))
-    made = documents([book for _, book, _ in to_write])
-    finished = [finish(book) for _, book, _ in to_write]
-    for (path, _, key), book, book_documents in zip(to_write, finished, made()):
-        write_epub(book, path, book_documents)
-        caches[path.parent].record(path, key)
+            to_write.append((path, book, key, {} if force else cache.documents_of(path, book, digest)))
+    made = documents([book for _, book, _, _ in to_write], [set(known) for _, _, _, known in to_write])
+    finished = [finish(book) for _, book, _, _ in to_write]
+    for (path, _, key, known), book, book_documents in zip(to_write, finished, made()):
+        write_epub(book, path, {**book_documents, **known})
+        caches[path.parent].record(path, key, [digest(chapter) for chapter in book.chapters])
     for cache in caches.values():
         cache.save()
     return tuple(unchanged)
@@ -86,10 +91,11 @@ def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
 @cache
 def dependency_versions() -> str:
     """The versions of what, besides epubgen's own code, decides what a chapter reads as and how a
-    book is written: Python and its Unicode database (NFC, NFKC, case folding, regex classes), and
-    the libraries that decode, repair, parse and package."""
+    book is written: Python and its Unicode database (NFC, NFKC, case folding, regex classes), zlib
+    (the compressed bytes), and the libraries that decode, repair, parse and package."""
     libraries = ("ebooklib", "lxml", "beautifulsoup4", "ftfy", "charset-normalizer", "pillow")
-    return " ".join([f"python {sys.version.split()[0]}", f"unicode {unicodedata.unidata_version}", *(f"{name} {version(name)}" for name in libraries)])
+    runtime = [f"python {sys.version.split()[0]}", f"unicode {unicodedata.unidata_version}", f"zlib {zlib.ZLIB_RUNTIME_VERSION}"]
+    return " ".join([*runtime, *(f"{name} {version(name)}" for name in libraries)])
 
 
 @cache
@@ -105,10 +111,11 @@ def code_fingerprint() -> str:
 
 @dataclass
 class _Cache:
-    """The cache file of one output folder: {file name: {"book": key, "sha256": digest of the file}}."""
+    """The cache file of one output folder: {file name: {"book": key, "sha256": digest of the file,
+    "made_by": code and versions, "chapters": digest of the chapter at each number}}."""
 
     folder: Path
-    entries: dict[str, dict[str, str]] = field(default_factory=dict)
+    entries: dict[str, dict] = field(default_factory=dict)
     changed: bool = False
 
     @classmethod
@@ -132,8 +139,29 @@ class _Cache:
         except OSError:
             return False
 
-    def record(self, path: Path, key: str) -> None:
-        self.entries[path.name] = {"book": key, "sha256": _digest(path)}
+    def documents_of(self, path: Path, book: Book, digest: Callable[[Chapter], str]) -> dict[int, Deflated]:
+        """The chapter documents of the EPUB at path that book holds again, by number: those of the
+        same chapters (digests) at the same numbers, when the file is as the last build wrote it
+        with the same code, Python and libraries (the document of a chapter is a function of them)."""
+        entry = self.entries.get(path.name)
+        if not isinstance(entry, dict) or entry.get("made_by") != _made_by() or not isinstance(entry.get("chapters"), list):
+            return {}
+        written = entry["chapters"]
+        numbers = [number for number, chapter in enumerate(book.chapters, 1) if number <= len(written) and written[number - 1] == digest(chapter)]
+        if not numbers:
+            return {}
+        try:
+            if _digest(path) != entry.get("sha256"):
+                return {}
+            found = deflated_entries(path, [f"EPUB/text/{chapter_file(number)}" for number in numbers])
+        except (OSError, zipfile.BadZipFile):
+            return {}
+        return {number: found[name] for number in numbers if (name := f"EPUB/text/{chapter_file(number)}") in found}
+
+    def record(self, path: Path, key: str, chapters: list[str]) -> None:
+        """Record the EPUB written at path: its book's key, its bytes' digest, and the digest of the
+        chapter at each number (for documents_of)."""
+        self.entries[path.name] = {"book": key, "sha256": _digest(path), "made_by": _made_by(), "chapters": chapters}
         self.changed = True
 
     def save(self) -> None:
@@ -141,6 +169,10 @@ class _Cache:
             return
         text = json.dumps({"format": _FORMAT, "files": self.entries}, indent=1, sort_keys=True) + "\n"
         write_atomically(self.folder / CACHE_NAME, lambda file: file.write(text.encode("utf-8")))
+
+
+def _made_by() -> str:
+    return f"epubgen {version('epubgen')} {code_fingerprint()} {dependency_versions()}"
 
 
 def _digest(path: Path) -> str:

@@ -17,7 +17,7 @@ from epubgen.build import build
 from epubgen.cli import main
 from epubgen.config import BookConfig, CleanConfig, VolumesConfig
 from epubgen.errors import InputError
-from epubgen import memory, pipeline
+from epubgen import incremental, memory, pipeline
 from epubgen.incremental import CACHE_NAME
 from epubgen.memory import MEMORY_PREFIX
 from epubgen.read import text
@@ -187,7 +187,9 @@ def test_a_rebuild_that_remembers_its_chapters_writes_the_bytes_a_build_from_scr
     assert _epub_bytes(remembering.paths) == _epub_bytes(from_scratch.paths)
 
 
-def test_a_rebuild_reads_only_the_chapters_of_the_volumes_it_writes(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rebuild_reads_only_the_new_chapters(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chapters already in the volume they join are neither read nor made again: their
+    compressed documents are taken from the volume's last EPUB."""
     build(series, CONFIG, tmp_path / "out")
     download(series, 26, 30, A_DAY_LATER)
     read = []
@@ -196,7 +198,7 @@ def test_a_rebuild_reads_only_the_chapters_of_the_volumes_it_writes(series: Path
     monkeypatch.setattr(text, "chapter_from_bytes", pipeline.chapter_from_bytes)
     result = build(series, CONFIG, tmp_path / "out")
     assert [path.name for path in result.unchanged] == VOLUMES[:2]
-    assert sorted(read) == [f"{number:04d}.txt" for number in range(21, 31)]
+    assert sorted(read) == [f"{number:04d}.txt" for number in range(26, 31)]
 
 
 def test_a_memory_from_other_settings_or_another_epubgen_is_not_used(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -258,6 +260,7 @@ def test_a_remembered_chapter_changed_while_the_build_runs_stops_it_with_a_clear
 ) -> None:
     build(series, CONFIG, tmp_path / "out")
     download(series, 26, 30, A_DAY_LATER)
+    (tmp_path / "out" / VOLUMES[2]).unlink()  # so the text of its remembered chapters is needed again
     detect = pipeline.Chapters.detect_repeated
 
     def detect_while_a_download_rewrites_chapter_21(self, read):  # type: ignore[no-untyped-def]
@@ -267,3 +270,47 @@ def test_a_remembered_chapter_changed_while_the_build_runs_stops_it_with_a_clear
     monkeypatch.setattr(pipeline.Chapters, "detect_repeated", detect_while_a_download_rewrites_chapter_21)
     with pytest.raises(InputError, match=r"^0021\.txt: the file changed during the build; build again$"):
         build(series, CONFIG, tmp_path / "out")
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read: list[str] = []
+    decode = pipeline.chapter_from_bytes
+    monkeypatch.setattr(pipeline, "chapter_from_bytes", lambda file, *rest: read.append(file.name) or decode(file, *rest))
+    monkeypatch.setattr(text, "chapter_from_bytes", pipeline.chapter_from_bytes)
+    return read
+
+
+def test_a_one_file_book_rebuilt_after_new_chapters_takes_the_others_documents_from_its_last_epub(
+    series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = replace(CONFIG, volumes=VolumesConfig())
+    build(series, config, tmp_path / "out" / "book.epub")
+    download(series, 26, 30, A_DAY_LATER)
+    read = _counting_reads(monkeypatch)
+    rebuilt = build(series, config, tmp_path / "out" / "book.epub")
+    assert sorted(read) == [f"{number:04d}.txt" for number in range(26, 31)]
+    assert rebuilt.path.read_bytes() == build(series, config, tmp_path / "scratch" / "book.epub").path.read_bytes()
+
+
+@pytest.mark.parametrize("change", ["a chapter inserted before the others", "the EPUB edited since", "another epubgen"])
+def test_documents_are_taken_from_the_last_epub_only_for_the_same_chapter_at_the_same_number_by_the_same_code(
+    series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    config = replace(CONFIG, volumes=VolumesConfig())
+    out = tmp_path / "out" / "book.epub"
+    build(series, config, out)
+    if change == "a chapter inserted before the others":
+        write_chapters(series, {"0000.txt": "Prologue\n\nBefore the road.\n"})
+    elif change == "the EPUB edited since":
+        with zipfile.ZipFile(out, "a") as archive:
+            archive.writestr("EPUB/extra.txt", "edited")
+    else:
+        monkeypatch.setattr(incremental, "code_fingerprint", lambda: "another epubgen")
+        monkeypatch.setattr(memory, "code_fingerprint", lambda: "another epubgen")
+    made: list[int] = []
+    document = pipeline.chapter_document
+    monkeypatch.setattr(pipeline, "chapter_document", lambda chapter, number, *rest: made.append(number) or document(chapter, number, *rest))
+    rebuilt = build(series, config, out)
+    assert sorted(made) == list(range(1, 27 if change == "a chapter inserted before the others" else 26))
+    monkeypatch.setattr(pipeline, "chapter_document", document)
+    assert rebuilt.path.read_bytes() == build(series, config, tmp_path / "scratch" / "book.epub").path.read_bytes()

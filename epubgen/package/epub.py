@@ -19,11 +19,12 @@ EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
 
 from __future__ import annotations
 
+import struct
 import time
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -138,6 +139,25 @@ def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: D
     archive.start_dir = archive.fp.tell()  # type: ignore[union-attr]
     archive.filelist.append(info)
     archive.NameToInfo[info.filename] = info
+
+
+def deflated_entries(path: Path, names: Iterable[str]) -> dict[str, Deflated]:
+    """The entries of an EPUB written by write_zip, as they are in it, compressed: the named ones
+    that are there and deflated (for a rebuild that writes the same documents again)."""
+    found: dict[str, Deflated] = {}
+    with zipfile.ZipFile(path) as archive, path.open("rb") as file:
+        for name in names:
+            info = archive.NameToInfo.get(name)
+            if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
+                continue
+            file.seek(info.header_offset)
+            header = file.read(30)
+            if header[:4] != b"PK\x03\x04":
+                continue
+            name_length, extra_length = struct.unpack("<HH", header[26:30])
+            file.seek(info.header_offset + 30 + name_length + extra_length)
+            found[name] = Deflated(info.CRC, info.file_size, file.read(info.compress_size))
+    return found
 
 
 def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.ZipInfo:
