@@ -5,8 +5,8 @@ and the keys are counted over the whole input in two passes (see find_repeated):
 in the number of lines.
 A key is junk when it appears in a large share of the chapters and nearly always at a
 chapter's edge (its first or last few lines). The story's own repeated lines are guarded:
-dialogue, headings and scene breaks never count, and a refrain that also stands in the
-middle of chapters fails the edge test.
+dialogue, headings and scene breaks at an edge never count, and a refrain that also stands in
+the middle of chapters (as whatever line it is there) fails the edge test.
 """
 
 from __future__ import annotations
