@@ -87,8 +87,7 @@ def build(
     with paused_gc(), _Outlined.of(input_path, config, progress, report is not None, _output_folder(output), recall=not force) as outlined:
         book = outlined.book
         planned = plan_outputs(book, config, output, covers=False)
-        unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force)
-        outlined.remember()
+        unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
         if report is not None:
             write_analysis_report(Analysis(outlined.all_sources(), book), report)
     paths = tuple(path for path, _ in planned)

@@ -39,6 +39,7 @@ def write_changed(
     documents: Callable[[list[Book], list[set[int]]], Callable[[], list[Mapping[int, Deflated]]]],
     finish: Callable[[Book], Book] = lambda book: book,
     force: bool = False,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[Path, ...]:
     """Write each planned EPUB unless the last build wrote the same book there and it is untouched
     since; with force, write them all. Returns the paths left as they were.
@@ -47,8 +48,9 @@ def write_changed(
     documents(books, known) starts making the chapters' documents of the books to write (compressed,
     by number), but those whose numbers are known, and returns the function that waits for them;
     finish(book) is the book to write, with what its key holds already but is costly to make (a
-    generated cover), made meanwhile. The documents known are those the EPUB at the same path holds
-    already, as the last build wrote them: the same chapter at the same number (Cache.documents_of).
+    generated cover), made meanwhile, with meanwhile() (what else the caller has to do). The documents
+    known are those the EPUB at the same path holds already, as the last build wrote them: the same
+    chapter at the same number (Cache.documents_of).
     """
     caches: dict[Path, _Cache] = {}
     unchanged, to_write = [], []
@@ -61,6 +63,7 @@ def write_changed(
             to_write.append((path, book, key, {} if force else cache.documents_of(path, book, digest)))
     made = documents([book for _, book, _, _ in to_write], [set(known) for _, _, _, known in to_write])
     finished = [finish(book) for _, book, _, _ in to_write]
+    meanwhile()
     for (path, _, key, known), book, book_documents in zip(to_write, finished, made()):
         write_epub(book, path, {**book_documents, **known})
         caches[path.parent].record(path, key, [digest(chapter) for chapter in book.chapters])

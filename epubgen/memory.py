@@ -26,6 +26,7 @@ from pathlib import Path
 
 from epubgen.atomic import write_atomically
 from epubgen.config import BookConfig
+from epubgen.errors import OutputError
 from epubgen.incremental import code_fingerprint, dependency_versions
 from epubgen.pipeline import Outline, ReadChapter, Remembered
 
@@ -78,15 +79,18 @@ class Memory:
         return {name: entry for name, entry in memory["chapters"].items() if _well_formed(entry)}
 
     def remember(self, files: Sequence[Path], read: Sequence[ReadChapter], outlines: Sequence[Outline | None]) -> None:
-        """Write, atomically, what a build made of each chapter file it read."""
+        """Write, atomically, what a build made of each chapter file it read. A memory that cannot be
+        written is none: the EPUBs written into the same folder say what is wrong with it."""
         chapters = {
             file.name: Remembered(result.file_key, result, outline)
             for file, result, outline in zip(files, read, outlines)
             if result.error is None and result.file_key is not None
         }
         payload = pickle.dumps({"setup": self.setup, "chapters": chapters}, protocol=pickle.HIGHEST_PROTOCOL)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.path, lambda file: file.write(_MAGIC + hashlib.sha256(payload).digest() + payload))
+        try:
+            write_atomically(self.path, lambda file: file.write(_MAGIC + hashlib.sha256(payload).digest() + payload))
+        except OutputError:
+            return
 
 
 def _well_formed(entry: object) -> bool:

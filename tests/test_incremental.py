@@ -314,3 +314,10 @@ def test_documents_are_taken_from_the_last_epub_only_for_the_same_chapter_at_the
     assert sorted(made) == list(range(1, 27 if change == "a chapter inserted before the others" else 26))
     monkeypatch.setattr(pipeline, "chapter_document", document)
     assert rebuilt.path.read_bytes() == build(series, config, tmp_path / "scratch" / "book.epub").path.read_bytes()
+
+
+def test_a_memory_that_cannot_be_written_is_none_and_no_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    unwritable = memory.Memory(tmp_path / "a-file" / "memory", "setup")
+    unwritable.remember([], [], [])
+    assert unwritable.recall() == {}
