@@ -12,7 +12,7 @@ from pathlib import Path
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build
 from epubgen.config import CONFIG_NAME, load_config
 from epubgen.errors import ConfigError, EpubgenError, InputError
-from epubgen.read.text import chapter_files, natural_key
+from epubgen.read.text import holds_chapter_files, natural_key
 
 SeriesStart = Callable[[int, int, str], Progress | None]
 """Called as start(done, total, name) before each series; returns the progress callback for its chapters."""
@@ -82,12 +82,12 @@ def series_folders(library: Path) -> list[Path]:
 
 def is_library(folder: Path) -> bool:
     """A folder holding no chapter files itself but series folders: for `build`, a hint to use `build-all`."""
-    return folder.is_dir() and not chapter_files(folder) and any(_series_in(folder))
+    return folder.is_dir() and not holds_chapter_files(folder) and any(_series_in(folder))
 
 
 def _series_in(library: Path) -> Iterator[Path]:
     for entry in library.iterdir():
-        if entry.is_dir() and not entry.name.startswith(".") and ((entry / CONFIG_NAME).is_file() or chapter_files(entry)):
+        if entry.is_dir() and not entry.name.startswith(".") and ((entry / CONFIG_NAME).is_file() or holds_chapter_files(entry)):
             yield entry
 
 

@@ -79,16 +79,21 @@ def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
     chapters outlined (no blocks), then each chapter's digest, which stands for the rest (a digest
     of what the chapter is made from: see epubgen.pipeline). The code making it is part of the key,
     by its version and a fingerprint of its files, with the versions of Python and the libraries
-    (dependency_versions). Removals and warnings are left out: they describe the whole series (a new chapter adds a warning) but
-    are not packaged.
+    (dependency_versions). Removals and warnings are left out: they describe the whole series (a new
+    chapter adds a warning) but are not packaged.
     """
-    outlined = tuple(replace(chapter, blocks=()) for chapter in book.chapters)
-    volumes = tuple(replace(volume, chapters=tuple(replace(chapter, blocks=()) for chapter in volume.chapters)) for volume in book.volumes)
+    outlined = tuple(map(_outlined, book.chapters))
+    volumes = tuple(replace(volume, chapters=tuple(map(_outlined, volume.chapters))) for volume in book.volumes)
     packaged = replace(book, chapters=outlined, volumes=volumes, removals=(), warnings=())
     key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\n{dependency_versions()}\n{packaged!r}\n".encode())
     for chapter in book.chapters:
         key.update(digest(chapter).encode())
     return key.hexdigest()
+
+
+def _outlined(chapter: Chapter) -> Chapter:
+    """The chapter without its blocks (itself when it has none: a build's chapters are outlines already)."""
+    return replace(chapter, blocks=()) if chapter.blocks else chapter
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -189,12 +190,15 @@ def missing_chapters(chapters: list[Chapter]) -> list[str]:
 
 
 def chapter_identity(chapter: Chapter) -> tuple | None:
-    """What two copies of a chapter share: its heading and opening paragraph (None: no number, no identity)."""
+    """What two copies of a chapter share: its heading and opening paragraph, the paragraph by a
+    digest of it (identities are kept for every chapter of a series, and remembered between builds).
+    None: no number, no identity."""
     heading = chapter.heading
     if heading.number is None:
         return None
     opening = next((block.text for block in chapter.blocks if isinstance(block, Paragraph)), "")
-    return (heading.kind, heading.volume, heading.number, heading.part, heading.title.casefold(), opening)
+    opening_digest = hashlib.blake2b(opening.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return (heading.kind, heading.volume, heading.number, heading.part, heading.title.casefold(), opening_digest)
 
 
 def chapter_length(chapter: Chapter) -> int:

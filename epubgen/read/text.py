@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -112,12 +113,18 @@ def folder_set(
 
 def chapter_files(folder: Path) -> list[Path]:
     """The chapter files of a folder, in natural name order (`ch2` before `ch10`)."""
-    files = [
-        entry
-        for entry in folder.iterdir()
-        if entry.is_file() and not entry.name.startswith(".") and entry.suffix.lower() in CHAPTER_SUFFIXES
-    ]
-    return sorted(files, key=lambda file: natural_key(file.name))
+    return sorted(_chapter_files_in(folder), key=lambda file: natural_key(file.name))
+
+
+def holds_chapter_files(folder: Path) -> bool:
+    """Whether a folder holds a chapter file: the first one found says so."""
+    return any(_chapter_files_in(folder))
+
+
+def _chapter_files_in(folder: Path) -> Iterator[Path]:
+    for entry in folder.iterdir():
+        if not entry.name.startswith(".") and entry.suffix.lower() in CHAPTER_SUFFIXES and entry.is_file():
+            yield entry
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
