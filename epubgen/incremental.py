@@ -25,8 +25,7 @@ from pathlib import Path
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Chapter
 from epubgen.package import write_epub
-from epubgen.package.epub import Deflated, deflated_entries
-from epubgen.package.xhtml import chapter_file
+from epubgen.package.epub import Deflated, written_documents
 
 CACHE_NAME = ".epubgen-cache.json"
 _FORMAT = 2
@@ -159,12 +158,9 @@ class _Cache:
         if not numbers:
             return {}
         try:
-            if _digest(path) != entry.get("sha256"):
-                return {}
-            found = deflated_entries(path, [f"EPUB/text/{chapter_file(number)}" for number in numbers])
+            return written_documents(path, numbers) if _digest(path) == entry.get("sha256") else {}
         except (OSError, zipfile.BadZipFile):
             return {}
-        return {number: found[name] for number in numbers if (name := f"EPUB/text/{chapter_file(number)}") in found}
 
     def record(self, path: Path, key: str, chapters: list[str]) -> None:
         """Record the EPUB written at path: its book's key, its bytes' digest, and the digest of the

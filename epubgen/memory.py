@@ -52,7 +52,7 @@ class Memory:
 
     path: Path
     setup: str
-    """What every remembered chapter was made with: epubgen's code, the settings, the language."""
+    """What every remembered chapter was made with: epubgen's code, Python and the libraries, the settings, the language."""
 
     @classmethod
     def of(cls, output_folder: Path, input_folder: Path, config: BookConfig, language: str) -> Memory:

@@ -178,6 +178,11 @@ def _context_digest(job: Job, detected: repeated.Repeated) -> bytes:
     return hashlib.sha256(context.encode("utf-8", "surrogatepass")).digest()
 
 
+def _chapter_digest(context: bytes, source_digest: bytes) -> str:
+    """Outline.digest: of all a chapter is made from, its source and what every chapter is made with."""
+    return hashlib.sha256(context + source_digest).hexdigest()
+
+
 def _joined(parts: list[list]) -> list:
     return [item for part in parts for item in part]
 
@@ -196,7 +201,8 @@ def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChap
 
 def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | str:
     """Read the index-th chapter and run the rules on it, keeping the result in state; a chapter
-    file remembered as it is now is not read: what is remembered of it is kept instead."""
+    file remembered as it is now (its bytes and time) is not decoded nor cleaned: what is
+    remembered of it is kept instead."""
     if not job.files:
         source = job.sources[index]
         return _ruled(job, index, ChapterFile(source, [], ""), _text_digest(source), cleaner, state, None)
@@ -207,8 +213,7 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | 
     if remembered is not None and remembered.file_key == file_key:
         state[index] = remembered
         return AS_REMEMBERED
-    read = chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
-    return _ruled(job, index, read, file_key[0], cleaner, state, file_key if rememberable else None)
+    return _ruled(job, index, _decoded(job, file, data, file_key), file_key[0], cleaner, state, file_key if rememberable else None)
 
 
 def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int]]:
@@ -224,6 +229,10 @@ def _read_again(job: Job, index: int, remembered: Remembered) -> ChapterFile:
     data, file_key = _file_bytes(file)
     if file_key != remembered.file_key:
         raise InputError(f"{file.name}: the file changed during the build; build again")
+    return _decoded(job, file, data, file_key)
+
+
+def _decoded(job: Job, file: Path, data: bytes, file_key: tuple[bytes, int]) -> ChapterFile:
     return chapter_from_bytes(file, data, file_key[1], job.config.encoding or None)
 
 
@@ -241,7 +250,7 @@ def _ruled(
 def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | str | None]:
     job: Job = state["job"]
     context = _context_digest(job, detected)
-    state["detected"], state["context"] = detected, context
+    state.update(detected=detected, context=context, cleaner=Cleaner.of(job.config.clean))
     results: list[Outline | str | None] = []
     for index in range(start, stop):
         if index not in state:
@@ -249,8 +258,7 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
             continue
         kept = state[index]
         if isinstance(kept, Remembered):
-            digest = hashlib.sha256(context + kept.read.source_digest).hexdigest()
-            if kept.outline is not None and kept.outline.digest == digest:
+            if kept.outline is not None and kept.outline.digest == _chapter_digest(context, kept.read.source_digest):
                 results.append(AS_REMEMBERED)
                 tick()
                 continue
@@ -264,7 +272,7 @@ def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], 
     """Refine the index-th chapter (read again first, when it was remembered), keep it in state;
     return it, its removals and its digest."""
     job: Job = state["job"]
-    cleaner = Cleaner.of(job.config.clean)
+    cleaner = state["cleaner"]
     if isinstance(state[index], Remembered):
         remembered = state[index]
         _ruled(job, index, _read_again(job, index, remembered), remembered.file_key[0], cleaner, state, None)
@@ -274,7 +282,7 @@ def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], 
     state[index] = chapter
     if job.keep_sources:
         state.setdefault("sources", {})[index] = source
-    return chapter, removals, hashlib.sha256(state["context"] + source_digest).hexdigest()
+    return chapter, removals, _chapter_digest(state["context"], source_digest)
 
 
 def _whole_chapter(state: dict, index: int) -> Chapter:

@@ -134,13 +134,13 @@ class _KeyCounts:
     def add(self, chapter: KeyedLines, possible: frozenset[int]) -> None:
         """Count the possible keys of the next chapter."""
         hashes = chapter.hashes
-        bottom = len(hashes) - BOTTOM_LINES
+        edges = set(_edge_positions(len(hashes), chapter.top))
         seen: set[int] = set()
         for position, key in enumerate(hashes):
             if key not in possible:
                 continue
             self.everywhere[key] += 1
-            self.at_edge[key] += position < chapter.top or position >= bottom
+            self.at_edge[key] += position in edges
             seen.add(key)
         self.in_chapters.update(seen)
         if hashes and hashes[0] in possible:

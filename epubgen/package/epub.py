@@ -53,6 +53,8 @@ STYLESHEET = "styles/default.css"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": True}
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+_PACKAGE_FOLDER = epub.EpubBook().FOLDER_NAME
+"""The folder of the zip ebooklib writes the package's files into."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,13 +143,13 @@ def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, deflated: D
     archive.NameToInfo[info.filename] = info
 
 
-def deflated_entries(path: Path, names: Iterable[str]) -> dict[str, Deflated]:
-    """The entries of an EPUB written by write_zip, as they are in it, compressed: the named ones
-    that are there and deflated (for a rebuild that writes the same documents again)."""
-    found: dict[str, Deflated] = {}
+def written_documents(path: Path, numbers: Iterable[int]) -> dict[int, Deflated]:
+    """The documents of the given chapter numbers in an EPUB write_epub wrote, compressed as they are
+    in it, by number (those it holds): for a rebuild that writes the same documents again."""
+    found: dict[int, Deflated] = {}
     with zipfile.ZipFile(path) as archive, path.open("rb") as file:
-        for name in names:
-            info = archive.NameToInfo.get(name)
+        for number in numbers:
+            info = archive.NameToInfo.get(f"{_PACKAGE_FOLDER}/{_chapter_path(number)}")
             if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
                 continue
             file.seek(info.header_offset)
@@ -156,8 +158,13 @@ def deflated_entries(path: Path, names: Iterable[str]) -> dict[str, Deflated]:
                 continue
             name_length, extra_length = struct.unpack("<HH", header[26:30])
             file.seek(info.header_offset + 30 + name_length + extra_length)
-            found[name] = Deflated(info.CRC, info.file_size, file.read(info.compress_size))
+            found[number] = Deflated(info.CRC, info.file_size, file.read(info.compress_size))
     return found
+
+
+def _chapter_path(number: int) -> str:
+    """Where the number-th chapter's document is, in the package folder."""
+    return f"text/{chapter_file(number)}"
 
 
 def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.ZipInfo:
@@ -191,7 +198,7 @@ def _ebooklib_book(book: Book, documents: Mapping[int, Deflated] | None) -> epub
     chapters = [
         _PrebuiltDocument(
             f"chapter-{number:04d}",
-            f"text/{chapter_file(number)}",
+            _chapter_path(number),
             chapter.heading.label,
             documents[number] if documents is not None else partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
         )
