@@ -13,8 +13,9 @@ Each note gets the mode book.toml gives its kind, and a NoteRef where it stood; 
 nothing. Every note found is also returned as a Removal (rule `note:<kind>:<mode>`): the audit says
 what left the running text and where it went.
 
-Every pass is linear in the length of the chapter: brackets are paired by one scan with a stack,
-and the label patterns only ever match at a known position, over a bounded number of characters.
+Every pass is linear in the length of the chapter (brackets are paired with a stack, their
+positions found by a search per bracket character and put in order), and the label patterns only
+ever match at a known position, over a bounded number of characters.
 
 Speed: most chapters hold no note, and most lines of those that do are plain story. A search over
 the whole chapter's text finds the lines with a label at their start or after an opening bracket
@@ -152,7 +153,7 @@ def _label_key(word: str) -> str:
 
 
 def bracket_pairs(text: str) -> dict[int, int]:
-    """Map the offset of each opening bracket to that of its closing one, in one pass over the brackets.
+    """Map the offset of each opening bracket to that of its closing one: the brackets in order of offset, paired with a stack.
 
     Round and square brackets, ASCII or full-width, pair by shape: `（` closes with `)` too. A
     closing bracket of a shape that is not open is ignored; one that closes a bracket further
@@ -249,7 +250,7 @@ def _without_notes(chapter: SourceChapter) -> NotedChapter:
     body_start = _body_start(lines, chapter.title_hint)
     story_start = next((index for index in range(body_start, len(lines)) if lines[index].text.strip()), len(lines))
     head = [TextLine(line.number, (line.text,)) for line in lines[:story_start]]
-    story = [TextLine(line.number, (line.text,) if line.text else ()) for line in lines[story_start:]]
+    story = [_story_line(line) for line in lines[story_start:]]
     return NotedChapter(chapter.source, (*head, *story), (), chapter.title_hint, mtime=chapter.mtime)
 
 
@@ -417,7 +418,7 @@ def _markers(lines: Sequence[Line]) -> list[Sequence[Marker]]:
     if joined is None:
         candidates: Iterable[int] = range(len(lines))
     else:
-        candidates = sorted(line_indices(joined, list(_starts(joined, _MARKER_STARTS, _TEXT_MARKER))))
+        candidates = line_indices(joined, list(_starts(joined, _MARKER_STARTS, _TEXT_MARKER)))
     markers: list[Sequence[Marker]] = [()] * len(lines)
     for index in candidates:
         if not _is_protected(lines[index].text):
@@ -441,7 +442,7 @@ def _note_roles(lines: Sequence[Line], labels: _Labels, markers: _Markers, label
 def _note_role(lines: Sequence[Line], index: int, labels: _Labels, markers: _Markers) -> _Role | None:
     """The line's role if it heads a note section or is a note paragraph."""
     line = lines[index]
-    text = strip_marks(line.text).strip()
+    text = _bare(line)
     if not text:
         return None
     heading = _section_kind(lines, index, labels, markers)
@@ -453,7 +454,7 @@ def _note_role(lines: Sequence[Line], index: int, labels: _Labels, markers: _Mar
 
 def _plain_role(line: Line) -> _Role:
     """The role of a line that neither heads a note section nor is a note paragraph."""
-    text = strip_marks(line.text).strip()
+    text = _bare(line)
     if not text:
         return _Role("blank", line)
     entry = _ENTRY.match(text)
@@ -463,7 +464,17 @@ def _plain_role(line: Line) -> _Role:
 
 
 def _is_blank(line: Line) -> bool:
-    return not strip_marks(line.text).strip()
+    return not _bare(line)
+
+
+def _bare(line: Line) -> str:
+    """A line's text without emphasis marks or surrounding white space."""
+    return strip_marks(line.text).strip()
+
+
+def _story_line(line: Line) -> TextLine:
+    """A line of story no note was cut from, as a TextLine (a blank one holds no text at all)."""
+    return TextLine(line.number, (line.text,) if line.text else ())
 
 
 def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, markers: _Markers) -> str | None:
@@ -583,7 +594,6 @@ def _story_lines(
     marker_cuts = [
         _Cut(starts[index] + start, starts[index] + end, linked[marker])
         for index, line_markers in enumerate(markers.by_line[: len(story)] if linked else ())
-        if line_markers
         for start, end, marker in line_markers
         if marker in linked
     ]
@@ -591,14 +601,14 @@ def _story_lines(
     lines: list[TextLine] = []
     done = 0
     for first, last, cuts in _regions(_without_overlaps([*bracket_cuts, *marker_cuts]), starts):
-        lines += [TextLine(line.number, (line.text,) if line.text else ()) for line in story[done:first]]
+        lines += [_story_line(line) for line in story[done:first]]
         end = starts[last] + len(story[last].text)
         pieces: dict[int, list[str | _Cut]] = defaultdict(list)
         for offset, piece in _pieces(text, cuts, starts[first], end):
             pieces[first + offset].append(piece)
         lines += [TextLine(story[index].number, _tidy(line_pieces, notes)) for index, line_pieces in pieces.items()]
         done = last + 1
-    lines += [TextLine(line.number, (line.text,) if line.text else ()) for line in story[done:]]
+    lines += [_story_line(line) for line in story[done:]]
     return lines
 
 

@@ -21,7 +21,7 @@ _SCENE_MARKS = r"*\-_=~#•·◇◆○●□■☆★✦✧❖⁂※×+"
 _SCENE_WORDS = ("o0o", "0o0", "oOo", "OoO", "O0O")
 _SCENE_BREAK = re.compile(rf"^\s*(?:(?:[{_SCENE_MARKS}]\s*){{3,}}|(?:{'|'.join(_SCENE_WORDS)})+|⁂|§)\s*$")
 _MAY_BREAK_OR_PICTURE = re.compile(
-    rf"\n[^\S\n]*[{_SCENE_MARKS}{''.join(sorted({word[0] for word in _SCENE_WORDS}))}⁂§{IMAGE}]"
+    rf"\n[^\S\n]*[{_SCENE_MARKS}{''.join(sorted({word[0] for word in _SCENE_WORDS}))}§{IMAGE}]"
 )
 """A line break and the first character of a line that may be a scene break or an image line."""
 _KIND_RANK = {"prologue": 0, "chapter": 1, "interlude": 1, "": 2, "extra": 2, "side story": 2,

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import groupby
 
-from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN
+from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, strip_marks
 from epubgen.model import Block, Chapter, Metadata, Note, NoteRef, Paragraph, Picture
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -219,7 +219,7 @@ def _is_plain(block: Block) -> bool:
     text = block.spans[0]
     if type(text) is not str or not text:
         return False
-    return EM_OPEN not in text and EM_CLOSE not in text and STRONG_OPEN not in text and STRONG_CLOSE not in text
+    return strip_marks(text) is text  # no emphasis marks: strip_marks gives the text itself
 
 
 def _inline_note(document: _Document, note: Note) -> None:
