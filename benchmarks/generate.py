@@ -96,6 +96,11 @@ FOOTER = (
 )
 
 
+def chapter_file_name(number: int, count: int) -> str:
+    """The file name of chapter number in a series generated with count chapters."""
+    return f"{number:0{max(4, len(str(count)))}d}.txt"
+
+
 def chapter_text(number: int) -> str:
     """The whole file of chapter `number`: the same text for the same number, always."""
     rng = random.Random(f"{SEED}:{number}")
@@ -185,9 +190,8 @@ def _add_translator_note(rng: random.Random, paragraphs: list[str]) -> None:
 def generate(count: int, folder: Path) -> None:
     """Write chapters 1..count and a book.toml into folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    width = max(4, len(str(count)))
     for number in range(1, count + 1):
-        (folder / f"{number:0{width}d}.txt").write_text(chapter_text(number), encoding="utf-8", newline="\n")
+        (folder / chapter_file_name(number, count)).write_text(chapter_text(number), encoding="utf-8", newline="\n")
     (folder / "book.toml").write_text(
         f'title = "{TITLE}"\nauthor = "{AUTHOR}"\nlanguage = "en"\n', encoding="utf-8", newline="\n"
     )

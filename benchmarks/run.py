@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generate import chapter_text, generate
+from generate import chapter_file_name, chapter_text, generate
 
 HERE = Path(__file__).resolve().parent
 ENV = {**{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}, "SOURCE_DATE_EPOCH": "1700000000"}
@@ -111,25 +111,34 @@ def input_size(folder: Path) -> int:
 
 
 def measure(command: list[str], output: Path, env: dict[str, str] = ENV) -> Run:
-    """Run command as a child process; stop the benchmark with its error output if it fails.
+    """Run command as a child process (_timed), writing output; stop the benchmark if it wrote nothing.
 
     The output's folder starts empty and is removed afterwards: no run finds what another left
     (epubgen's incremental cache and chapter memory would make every run after the first a rebuild).
-    Peak RSS is the largest of the child and of the processes it waited for (epubgen's forked
-    workers, each counting the pages it shares with its parent), not their sum.
     """
     shutil.rmtree(output.parent, ignore_errors=True)
     output.parent.mkdir(parents=True)
+    run = _timed(command, env)
+    if not output.is_file():
+        sys.exit(f"failed (no {output.name} written): {' '.join(command)}")
+    shutil.rmtree(output.parent)
+    return run
+
+
+def _timed(command: list[str], env: dict[str, str] = ENV) -> Run:
+    """Run command as a child process and time it; stop the benchmark with its error output if it fails.
+
+    Peak RSS is the largest of the child and of the processes it waited for (epubgen's forked
+    workers, each counting the pages it shares with its parent), not their sum.
+    """
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0 or not output.is_file():
+        if os.waitstatus_to_exitcode(status) != 0:
             errors.seek(0)
-            sys.exit(f"failed (exit {child.returncode}): {' '.join(command)}\n{errors.read().decode(errors='replace')}")
-    shutil.rmtree(output.parent)
+            sys.exit(f"failed (exit {os.waitstatus_to_exitcode(status)}): {' '.join(command)}\n{errors.read().decode(errors='replace')}")
     return Run(wall=wall, peak_rss=usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
 
 
@@ -170,9 +179,9 @@ def incremental(folder: Path, runs: int, workdir: Path) -> Incremental:
     empty folder, and the rebuild after NEW_CHAPTERS more chapters are downloaded (alternately).
 
     Each round starts from the series as generated (the chapter files hard-linked, not copied)
-    and the volumes as its full build wrote them.
+    and an empty output folder.
     """
-    series_copy, built, output = workdir / "series", workdir / "built", workdir / "volumes"
+    series_copy, output = workdir / "series", workdir / "volumes"
     shutil.rmtree(series_copy, ignore_errors=True)
     series_copy.mkdir()
     for file in folder.iterdir():
@@ -182,26 +191,15 @@ def incremental(folder: Path, runs: int, workdir: Path) -> Incremental:
     full, rebuild = [], []
     for round_number in range(1, runs + 1):
         print(f"incremental, N={count}+{NEW_CHAPTERS}: round {round_number}/{runs}", file=sys.stderr)
-        for path in (built, output):
-            shutil.rmtree(path, ignore_errors=True)
-        for number in range(count + 1, count + NEW_CHAPTERS + 1):
-            (series_copy / f"{number:04d}.txt").unlink(missing_ok=True)
+        shutil.rmtree(output, ignore_errors=True)
+        new_chapters = {series_copy / chapter_file_name(number, count): number for number in range(count + 1, count + NEW_CHAPTERS + 1)}
+        for path in new_chapters:
+            path.unlink(missing_ok=True)
         full.append(_timed(command))
-        shutil.copytree(output, built)
-        for number in range(count + 1, count + NEW_CHAPTERS + 1):
-            (series_copy / f"{number:04d}.txt").write_text(chapter_text(number), encoding="utf-8", newline="\n")
+        for path, number in new_chapters.items():
+            path.write_text(chapter_text(number), encoding="utf-8", newline="\n")
         rebuild.append(_timed(command))
     return Incremental(count, tuple(full), tuple(rebuild))
-
-
-def _timed(command: list[str]) -> Run:
-    start = time.perf_counter()
-    child = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(command)}")
-    return Run(wall=wall, peak_rss=usage.ru_maxrss * 1024)
 
 
 def incremental_table(result: Incremental) -> str:

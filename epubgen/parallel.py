@@ -65,8 +65,9 @@ def _can_fork() -> bool:
 
 
 Round = Callable[..., object]
-"""A round of a Team: round(state, start, stop, *arguments) -> the slice's result. A module-level
-function (children get it by name); state is the dict the slice keeps from round to round."""
+"""A round of a Team: round(state, start, stop, *arguments, tick) -> the slice's result. A module-level
+function (children get it by name); state is the dict the slice keeps from round to round; tick()
+says one more item is done."""
 
 
 class Team:
@@ -88,7 +89,7 @@ class Team:
         processes = min(usable_cpus(), count // max(min_items // 2, 1))
         if processes < 2 or count < min_items or not _can_fork():
             processes = 1
-        self.slices = _slices(count, processes) if count else [(0, 0)]
+        self.slices = _slices(count, processes)
         self._state = dict(state or {})
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
 
@@ -108,7 +109,7 @@ class Team:
         return self
 
     def __exit__(self, *exception: object) -> None:
-        for child, connection in self._children:
+        for _, connection in self._children:
             try:
                 connection.send(None)
             except OSError:
@@ -215,6 +216,7 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
                 pending[0] = 0
             connection.send(("done", result))
         except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
+            pending[0] = 0
             connection.send(("error", _picklable(error)))
 
 

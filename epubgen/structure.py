@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import PurePath
+from typing import AnyStr
 
 from epubgen.headings import parse_heading, parse_volume_marker
 from epubgen.marks import EM_CLOSE, EM_OPEN, IMAGE, STRONG_CLOSE, STRONG_OPEN, image_index, strip_marks
@@ -347,6 +348,15 @@ def joined_lines(lines: Sequence[Line] | Sequence[TextLine]) -> str | None:
     None when a line holds a line break of its own."""
     joined = "\n".join(["", *(line.text for line in lines)])
     return joined if joined.count("\n") == len(lines) else None
+
+
+def occurrences(text: AnyStr, needle: AnyStr) -> list[int]:
+    """Where needle starts in text, every time (searches in C, one per occurrence)."""
+    found, offset = [], text.find(needle)
+    while offset >= 0:
+        found.append(offset)
+        offset = text.find(needle, offset + 1)
+    return found
 
 
 def line_indices(joined: str, positions: list[int]) -> set[int]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from epubgen.clean import credits, repeated, watermark
-from epubgen.clean.rules import RuleSet, _first_whole_line, rule_set
+from epubgen.clean.rules import RuleSet, rule_set
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
 from epubgen.parallel import paused_gc
+from epubgen.structure import line_indices
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ def _kept_by_rules(
 ) -> list[Line]:
     """The chapter's lines without what the rules, the credit lines and the watermark finder remove.
 
-    This loop runs for every line of a series: what each line needs is looked up in lists and
-    sets made for the whole chapter at once (_ChapterTexts), with no method call per line.
+    This loop runs for every line of a series: what each line needs of the chapter's text is looked
+    up in lists and sets made for the whole chapter at once (_ChapterTexts).
     """
     kept: list[Line] = []
     cut_by: str | None = None
@@ -126,10 +127,9 @@ def _kept_by_rules(
             continue
         plain, lowered = plains[index], lowereds[index]
         stripped, stripped_lowered = plain.strip(), lowered.strip()
-        first = stripped[:1]
         if cut_by is None:
-            cut_by = _first_whole_line(rules.checks_for("cut", first), stripped, stripped_lowered)
-        rule = cut_by or _first_whole_line(rules.checks_for("line", first), stripped, stripped_lowered)
+            cut_by = rules.match_cut_stripped(stripped, stripped_lowered)
+        rule = cut_by or rules.match_line_stripped(stripped, stripped_lowered)
         if rule is None and starts_a_credit is not None and starts_a_credit(stripped):
             names = credits.parse_credits(stripped)
             if names:
@@ -171,7 +171,7 @@ class _ChapterTexts:
         plain = strip_marks(joined)
         lowered = plain.lower()
         offsets = rules.fragment_hint_offsets(lowered)
-        self.fragment_lines = None if offsets is None else {lowered.count("\n", 0, offset) for offset in offsets}
+        self.fragment_lines = None if offsets is None else line_indices(f"\n{lowered}", [offset + 1 for offset in offsets])
         self.plain = plain.split("\n") if plain is not joined else [line.text for line in lines]
         self.lowered = lowered.split("\n")
         # As before: a chapter whose skeleton holds no site name is not searched line by line

@@ -25,7 +25,7 @@ from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
 from epubgen.marks import image_index, strip_marks
 from epubgen.model import Line
-from epubgen.structure import is_scene_break
+from epubgen.structure import is_scene_break, occurrences
 
 RULE_ID = "repeated:edge-line"
 TOP_LINES = 3
@@ -180,22 +180,13 @@ def line_keys(lines: list[Line]) -> list[str]:
     beyond_ascii = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
     if _DIGIT_OR_SPACE.search(beyond_ascii):
         return [_folded_key(part) for part in parts]
-    breaks = _offsets(encoded, b"\n")
-    marked = {bisect_right(breaks, offset) for needle in _ASCII_DIGITS_AND_SPACES for offset in _offsets(encoded, needle)}
+    breaks = occurrences(encoded, b"\n")
+    marked = {bisect_right(breaks, offset) for needle in _ASCII_DIGITS_AND_SPACES for offset in occurrences(encoded, needle)}
     return [_folded_key(part) if index in marked else part.strip() for index, part in enumerate(parts)]
 
 
 def _folded_key(folded: str) -> str:
     return _SPACES.sub(" ", _DIGITS.sub("#", folded)).strip()
-
-
-def _offsets(data: bytes, needle: bytes) -> list[int]:
-    """Where needle starts in data, every time."""
-    found, offset = [], data.find(needle)
-    while offset >= 0:
-        found.append(offset)
-        offset = data.find(needle, offset + 1)
-    return found
 
 
 def repeated_junk(chapter: KeyedLines, repeated: Repeated) -> list[int]:

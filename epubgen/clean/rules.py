@@ -21,6 +21,7 @@ from importlib import resources
 
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError
+from epubgen.structure import occurrences
 
 KINDS = ("line", "fragment", "cut")
 RULE_GROUPS = ("reader-chrome", "host-notices", "anti-theft", "begging", "blog-chrome")
@@ -60,6 +61,9 @@ class RuleSet:
     _by_first: dict[str, dict[str, tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
     """For the whole-line kinds: per first character met so far, the rules a line starting with it may match."""
 
+    _fragment_hints: frozenset[str] | None = field(init=False, repr=False, compare=False)
+    """Every fragment rule's hints; None when a fragment rule has none."""
+
     def __post_init__(self) -> None:
         checks: dict[str, tuple[_Check, ...]] = {}
         for kind in KINDS:
@@ -70,30 +74,25 @@ class RuleSet:
         object.__setattr__(self, "_checks", checks)
         object.__setattr__(self, "_firsts", {kind: tuple(_first_character_class(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")})
         object.__setattr__(self, "_by_first", {"line": {}, "cut": {}})
-
-    def match_line(self, text: str) -> str | None:
-        """The id of the first line rule the whole text matches, if any."""
-        stripped = text.strip()
-        return self.match_line_stripped(stripped, stripped.lower())
-
-    def match_cut(self, text: str) -> str | None:
-        stripped = text.strip()
-        return self.match_cut_stripped(stripped, stripped.lower())
+        fragments = self._of_kind("fragment")
+        hints = frozenset(hint for rule in fragments for hint in rule.hints) if all(rule.hints for rule in fragments) else None
+        object.__setattr__(self, "_fragment_hints", hints)
 
     def match_line_stripped(self, stripped: str, lowered: str) -> str | None:
-        """match_line for a text already stripped, given with its lowercase."""
+        """The id of the first line rule all of stripped (a stripped line, given with its lowercase) matches."""
         return self._whole_line("line", stripped, lowered)
 
     def match_cut_stripped(self, stripped: str, lowered: str) -> str | None:
+        """The id of the first cut rule all of stripped (given with its lowercase) matches."""
         return self._whole_line("cut", stripped, lowered)
 
     def _whole_line(self, kind: str, stripped: str, lowered: str) -> str | None:
         """The first rule of kind matching all of stripped, among those a line starting as it does may match."""
-        return _first_whole_line(self.checks_for(kind, stripped[:1]), stripped, lowered)
+        return _first_whole_line(self._checks_for(kind, stripped[:1]), stripped, lowered)
 
-    def checks_for(self, kind: str, first: str) -> tuple[_Check, ...]:
+    def _checks_for(self, kind: str, first: str) -> tuple[_Check, ...]:
         """The rules of a whole-line kind that a line starting with first (one character, or "" for
-        an empty line) may match, in order: for _first_whole_line."""
+        an empty line) may match, in order."""
         checks = self._by_first[kind].get(first)
         if checks is None:
             checks = self._by_first[kind][first] = self._may_start_with(kind, first) if first else self._checks[kind]
@@ -122,16 +121,9 @@ class RuleSet:
         """Where a fragment rule's hint starts in lowered (a whole chapter in lower case): no fragment
         rule can match a line holding none. None when a fragment rule has no hints (every line may hold
         one). A few searches over the chapter spare the test of every hint on every line."""
-        hints = {hint for _, rule_hints, _ in self._checks["fragment"] for hint in rule_hints}
-        if not all(rule_hints for _, rule_hints, _ in self._checks["fragment"]):
+        if self._fragment_hints is None:
             return None
-        offsets = []
-        for hint in hints:
-            found = lowered.find(hint)
-            while found >= 0:
-                offsets.append(found)
-                found = lowered.find(hint, found + 1)
-        return offsets
+        return [offset for hint in self._fragment_hints for offset in occurrences(lowered, hint)]
 
     def _of_kind(self, kind: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.kind == kind)

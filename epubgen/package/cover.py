@@ -45,10 +45,9 @@ def generated_cover(title: str, authors: tuple[str, ...], series: str = "", volu
         _centred_lines(draw, ["VOLUME", str(volume)], _font(0), top=HEIGHT // 2 - 150, sizes=(72, 300))
     if authors:
         _centred_lines(draw, textwrap.wrap(", ".join(authors), 28)[:2], _font(64), top=HEIGHT - _MARGIN * 3)
-    image = Image.frombytes("P", mask.size, mask.tobytes())
-    image.putpalette([round(paper + (colour - paper) * level / 255) for level in range(256) for paper, colour in zip(background, ink)])
+    mask.putpalette([round(paper + (colour - paper) * level / 255) for level in range(256) for paper, colour in zip(background, ink)])
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    mask.save(buffer, format="PNG")  # the mask, its palette put on, is the cover
     return Cover(buffer.getvalue(), "image/png")
 
 

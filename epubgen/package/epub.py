@@ -147,18 +147,19 @@ def written_documents(path: Path, numbers: Iterable[int]) -> dict[int, Deflated]
     """The documents of the given chapter numbers in an EPUB write_epub wrote, compressed as they are
     in it, by number (those it holds): for a rebuild that writes the same documents again."""
     found: dict[int, Deflated] = {}
-    with zipfile.ZipFile(path) as archive, path.open("rb") as file:
+    with zipfile.ZipFile(path) as archive:
+        file = archive.fp
         for number in numbers:
             info = archive.NameToInfo.get(f"{_PACKAGE_FOLDER}/{_chapter_path(number)}")
             if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
                 continue
-            file.seek(info.header_offset)
-            header = file.read(30)
-            if header[:4] != b"PK\x03\x04":
+            file.seek(info.header_offset)  # type: ignore[union-attr]
+            header = file.read(zipfile.sizeFileHeader)  # type: ignore[union-attr]
+            if header[:4] != zipfile.stringFileHeader:
                 continue
-            name_length, extra_length = struct.unpack("<HH", header[26:30])
-            file.seek(info.header_offset + 30 + name_length + extra_length)
-            found[number] = Deflated(info.CRC, info.file_size, file.read(info.compress_size))
+            name_length, extra_length = struct.unpack("<HH", header[26:30])  # the local header's last two fields
+            file.seek(info.header_offset + zipfile.sizeFileHeader + name_length + extra_length)  # type: ignore[union-attr]
+            found[number] = Deflated(info.CRC, info.file_size, file.read(info.compress_size))  # type: ignore[union-attr]
     return found
 
 
@@ -204,15 +205,15 @@ def _ebooklib_book(book: Book, documents: Mapping[int, Deflated] | None) -> epub
         )
         for number, chapter in enumerate(book.chapters, 1)
     ]
-    documents = chapters + _endnotes(book)
+    texts = chapters + _endnotes(book)
     _add_illustrations(ebook, book)
     nav = epub.EpubNav(title="Contents")
     nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
-    for item in (*front, nav, *documents):
+    for item in (*front, nav, *texts):
         ebook.add_item(item)
     ebook.add_item(epub.EpubNcx())
-    ebook.toc = _table_of_contents(book, chapters) + documents[len(chapters) :]
-    ebook.spine = [*front, nav, *documents]
+    ebook.toc = _table_of_contents(book, chapters) + texts[len(chapters) :]
+    ebook.spine = [*front, nav, *texts]
     ebook.guide = [{"type": "toc", "href": nav.file_name, "title": "Contents"}]
     if book.cover:
         ebook.guide.insert(0, {"type": "cover", "href": front[0].file_name, "title": "Cover"})
@@ -311,8 +312,9 @@ def _add_accessibility(ebook: epub.EpubBook, has_images: bool) -> None:
 class _PrebuiltDocument(epub.EpubHtml):
     """An XHTML document serialised by us, handed to ebooklib as it is (trap 3).
 
-    Its content may be the function that serialises it: ebooklib only passes what get_content()
-    returns on to the zip (_Entries), which keeps it as it is for write_zip to call.
+    Its content may be the function that serialises it, or its bytes compressed already (Deflated):
+    ebooklib only passes what get_content() returns on to the zip (_Entries), which keeps it as it
+    is for write_zip.
     """
 
     def __init__(self, uid: str, file_name: str, title: str, content: Content):

@@ -105,7 +105,7 @@ def folder_set(
     return SourceSet(
         chapters=chapters,
         named_in_sequence=_names_carry_sequence([file.name for file in read]),
-        newest_mtime=max(int(file.stat().st_mtime) for file in read),
+        newest_mtime=max(map(file_mtime, read)),
         warnings=tuple(warnings),
         notices=tuple(notices),
     )
