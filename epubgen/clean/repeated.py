@@ -76,8 +76,8 @@ class KeyedLines:
     builds (epubgen.pipeline), it stands for the chapter's text in every count.
 
     A line at an edge that the detector may not consider (dialogue, a heading, a scene break:
-    _candidate) has no key (0). One in the middle keeps its key whatever it is: it only ever
-    counts against a key being junk.
+    _candidate) has no key (0). One in the middle keeps its key whatever it is: it counts as an
+    occurrence of that key away from an edge (and as a chapter it stands in).
     """
 
     top: int
