@@ -15,7 +15,6 @@ import json
 import sys
 import unicodedata
 import zipfile
-import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -98,10 +97,11 @@ def _outlined(chapter: Chapter) -> Chapter:
 @cache
 def dependency_versions() -> str:
     """The versions of what, besides epubgen's own code, decides what a chapter reads as and how a
-    book is written: Python and its Unicode database (NFC, NFKC, case folding, regex classes), zlib
-    (the compressed bytes), and the libraries that decode, repair, parse and package."""
-    libraries = ("ebooklib", "lxml", "beautifulsoup4", "ftfy", "charset-normalizer", "pillow")
-    runtime = [f"python {sys.version.split()[0]}", f"unicode {unicodedata.unidata_version}", f"zlib {zlib.ZLIB_RUNTIME_VERSION}"]
+    book is written: Python and its Unicode database (NFC, NFKC, case folding, regex classes), and the
+    libraries that decode, repair, parse, compress (deflate: libdeflate's bytes change with its
+    version) and package."""
+    libraries = ("ebooklib", "lxml", "beautifulsoup4", "ftfy", "charset-normalizer", "pillow", "deflate")
+    runtime = [f"python {sys.version.split()[0]}", f"unicode {unicodedata.unidata_version}"]
     return " ".join([*runtime, *(f"{name} {version(name)}" for name in libraries)])
 
 
