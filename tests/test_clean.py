@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from epubgen.clean import Cleaner, _ChapterTexts, clean, repeated
-from epubgen.clean.credits import credit_examples
-from epubgen.clean.rules import RULE_GROUPS, builtin_rules, rule_set
+from epubgen.clean import Cleaner, _ChapterTexts, clean, repeated, watermark
+from epubgen.clean.credits import credit_examples, credit_start, may_start_credit
+from epubgen.clean.rules import RULE_GROUPS, builtin_rules, first_whole_line, rule_set
 from epubgen.clean.watermark import site_examples
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError
@@ -274,20 +276,43 @@ _LINE_PIECES = st.sampled_from(
     [example for rule in _BUILTIN_RULES for example in rule.examples]
     + [STORY_BEFORE, STORY_AFTER, "“Advertisement,” she said.", "— Next chapter, then.", "«Index»", " ", "ad", "Tap the screen"]
 )
-_LINE_OPENERS = st.sampled_from(["", " ", "“", "‘", "—", "«", "[", "(", "<", "Ä", "ß", "İ", "ﬀ", "本", "\u00a0"])
+_LINE_OPENERS = st.sampled_from(["", " ", "“", "‘", "—", "«", "[", "(", "<", "Ä", "ß", "İ", "ﬀ", "本", "\u00a0", '"', "”"])
+_LONG_TAILS = st.sampled_from(["", " " + "and on " * 20, " " + "and on " * 40, " " + "x" * 160, " Patreon " + "y" * 290])
+"""Lengths around the rules' longest matches (9, 168, 200, 300 characters): those screen a line out too."""
 
 
-@settings(max_examples=150, deadline=None)
-@given(opener=_LINE_OPENERS, pieces=st.lists(_LINE_PIECES, min_size=1, max_size=2))
-def test_the_rules_tried_on_a_line_are_those_that_can_match_it(opener: str, pieces: list[str]) -> None:
-    """The first-character and hint screens only skip rules that cannot match: the same answer as
-    trying every whole-line rule, in order, on the line."""
+@settings(max_examples=200, deadline=None)
+@given(opener=_LINE_OPENERS, pieces=st.lists(_LINE_PIECES, min_size=1, max_size=2), tail=_LONG_TAILS)
+def test_the_rules_tried_on_a_line_are_those_that_can_match_it(opener: str, pieces: list[str], tail: str) -> None:
+    """The first-character, length and hint screens only skip rules that cannot match: the same
+    answer as trying every whole-line rule, in order, on the line."""
     rules = rule_set(CleanConfig())
-    stripped = (opener + " ".join(pieces)).strip()
-    for kind in ("line", "cut"):
+    stripped = (opener + " ".join(pieces) + tail).strip()
+    cut_checks, line_checks = rules.whole_line_checks(stripped)
+    for kind, checks in (("line", line_checks), ("cut", cut_checks)):
         every_rule = next((rule.id for rule in rules.rules if rule.kind == kind and rule.compiled.fullmatch(stripped)), None)
-        screened = rules.match_line_stripped if kind == "line" else rules.match_cut_stripped
-        assert screened(stripped, stripped.lower()) == every_rule
+        assert first_whole_line(checks, stripped, stripped.lower()) == every_rule
+
+
+def test_the_screens_skip_the_rules_a_line_cannot_match() -> None:
+    """Dialogue never meets the rules whose lookahead rules out a quote, nor a paragraph the rules
+    whose longest match is shorter: the screens do screen (the test above only shows they are safe)."""
+    rules = rule_set(CleanConfig())
+    tried = {check[0] for checks in rules.whole_line_checks("Please support the translator on Patreon!") for check in checks}
+    assert {"begging:patreon-plea", "begging:support-the-translator"} <= tried
+    dialogue = {check[0] for checks in rules.whole_line_checks("“Please support the translator on Patreon!”") for check in checks}
+    assert "begging:patreon-plea" not in dialogue and "begging:support-the-translator" not in dialogue
+    paragraph = "Please support the translator, she said, " + "and the rain went on " * 20
+    assert "begging:patreon-plea" not in {check[0] for checks in rules.whole_line_checks(paragraph) for check in checks}
+
+
+@settings(max_examples=100, deadline=None)
+@given(first=st.characters(), example=st.sampled_from(credit_examples()))
+def test_the_credit_screen_passes_every_line_a_credit_marker_starts(first: str, example: str) -> None:
+    line = (first + example).strip()
+    if credit_start()(line):
+        assert may_start_credit(line[:1])
+    assert not may_start_credit("“")
 
 
 @settings(max_examples=100, deadline=None)
@@ -323,3 +348,30 @@ def test_a_key_s_hash_is_the_same_on_every_machine() -> None:
     keys = ["page # of the novel", "", "été — #"]
     expected = [int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") for key in keys]
     assert list(repeated.key_hashes(keys)) == expected
+
+
+_TOKEN = re.compile(rf"(?P<dot>{watermark._DOT_WORD})|.", re.IGNORECASE | re.DOTALL)
+
+
+def _skeleton_one_by_one(text: str) -> tuple[str, list[int]]:
+    """The skeleton as the watermark module's docstring defines it, token by token: the oracle."""
+    chars, origins = [], []
+    for token in _TOKEN.finditer(text):
+        folded = "." if token["dot"] else unicodedata.normalize("NFKC", token[0]).lower().translate(watermark._LOOKALIKES)
+        for char in folded:
+            if char == "." or "a" <= char <= "z" or (char.isdigit() and char.isascii()):
+                chars.append(char)
+                origins.append(token.start())
+    return "".join(chars), origins
+
+
+_SKELETON_PIECES = st.sampled_from(
+    ["novelbin", "n0vel", "(dot)", "[.]", " dot ", "dotcom", ".", "com", "Ｎｏｖｅｌ", "ﬁ", "㎞", "½", "ß", "İ", "ΑΒΓ", "а", "٣", "\u200b", "Read at ", "!", "本"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(_SKELETON_PIECES, max_size=12))
+def test_a_skeleton_read_off_in_runs_is_the_one_made_character_by_character(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert watermark._skeleton(text) == _skeleton_one_by_one(text)

@@ -9,10 +9,11 @@ report and the book are made from the same record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from bisect import bisect_left
+from dataclasses import dataclass, field, replace
 
 from epubgen.clean import credits, repeated, watermark
-from epubgen.clean.rules import RuleSet, rule_set
+from epubgen.clean.rules import RuleSet, first_whole_line, rule_set
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
@@ -39,6 +40,8 @@ class Cleaner:
     watermarks: bool
     credits: bool
     detect_repeated: bool
+    _screens: dict[tuple[str, int], _Screen] = field(default_factory=dict, repr=False, compare=False)
+    """Per line key met so far: screen_for."""
 
     @classmethod
     def of(cls, config: CleanConfig) -> Cleaner:
@@ -52,6 +55,19 @@ class Cleaner:
 
     def kept(self, text: str) -> bool:
         return strip_marks(text).strip().casefold() in self.keep
+
+    def screen_for(self, key: tuple[str, int]) -> _Screen:
+        """What a stripped line with key (its first character or "", and its length range: a
+        RuleSet.checks_by_key key) is tried on: the cut rules and line rules it may match, and
+        whether it may be a credit line."""
+        screen = self._screens.get(key)
+        if screen is None:
+            cut_checks, line_checks = self.rules.checks_by_key(key)
+            screen = self._screens[key] = (cut_checks, line_checks, self.credits and credits.may_start_credit(key[0]))
+        return screen
+
+
+_Screen = tuple[tuple, tuple, bool]
 
 
 @dataclass
@@ -119,22 +135,29 @@ def _kept_by_rules(
     cut_by: str | None = None
     texts = _ChapterTexts(chapter.lines, cleaner.watermarks, cleaner.rules)
     plains, lowereds, watermark_lines, fragment_lines = texts.plain, texts.lowered, texts.watermark_lines, texts.fragment_lines
-    rules = cleaner.rules
-    starts_a_credit = credits.credit_start() if cleaner.credits else None
+    screens, screen_for, starts_a_credit = cleaner._screens, cleaner.screen_for, credits.credit_start()
+    lengths = cleaner.rules.line_lengths
     for index, line in enumerate(chapter.lines):
         if not line.text.strip() or (cleaner.keep and cleaner.kept(line.text)):
             kept.append(line)
             continue
         plain, lowered = plains[index], lowereds[index]
-        stripped, stripped_lowered = plain.strip(), lowered.strip()
-        if cut_by is None:
-            cut_by = rules.match_cut_stripped(stripped, stripped_lowered)
-        rule = cut_by or rules.match_line_stripped(stripped, stripped_lowered)
-        if rule is None and starts_a_credit is not None and starts_a_credit(stripped):
-            names = credits.parse_credits(stripped)
-            if names:
-                rule = credits.RULE_ID
-                found_credits.update(dict.fromkeys(names))
+        stripped = plain.strip()
+        rule = cut_by
+        if rule is None:
+            key = (stripped[:1], bisect_left(lengths, len(stripped)))
+            cut_checks, line_checks, may_be_credit = screens.get(key) or screen_for(key)
+            if cut_checks or line_checks:
+                stripped_lowered = lowered.strip()
+                if cut_checks:
+                    rule = cut_by = first_whole_line(cut_checks, stripped, stripped_lowered)
+                if rule is None and line_checks:
+                    rule = first_whole_line(line_checks, stripped, stripped_lowered)
+            if rule is None and may_be_credit and starts_a_credit(stripped):
+                names = credits.parse_credits(stripped)
+                if names:
+                    rule = credits.RULE_ID
+                    found_credits.update(dict.fromkeys(names))
         if rule is not None:
             removals.append(Removal(chapter.source, line.number, stripped, rule))
             continue

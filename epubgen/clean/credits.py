@@ -8,6 +8,8 @@ from collections.abc import Callable
 from functools import cache
 from importlib import resources
 
+from epubgen.clean.rules import first_character_class
+
 RULE_ID = "credits:credit-line"
 _NAME_SEPARATORS = re.compile(r"\s*(?:[|,;/&]|\band\b|\s{2,})\s*")
 _PLAIN_HANDLE = re.compile(r"[\w.\-]{1,30}")
@@ -35,6 +37,14 @@ def credit_start() -> Callable[[str], object]:
     """A test of whether a stripped line starts as a credit line does: the one parse_credits needs
     before it reads any further (a quick look for the loop over every line)."""
     return _credits_data()[1].match
+
+
+def may_start_credit(first: str) -> bool:
+    """Whether a stripped line starting with first (one character, or "") may pass credit_start:
+    the few characters a role can start with (first_character_class: the marker never matches
+    nothing, it holds a role)."""
+    first_class = first_character_class(_credits_data()[1].pattern)
+    return not first or first_class is None or first_class.match(first) is not None
 
 
 def parse_credits(text: str) -> list[tuple[str, str]] | None:

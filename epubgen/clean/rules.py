@@ -4,20 +4,23 @@ Each built-in rule names `hints`: lowercase words of which every match holds at 
 A line is only run through the regular expressions of the rules whose hints it contains, so
 the common case, a line of story, costs a few substring tests instead of a dozen regex scans.
 A whole-line rule is not even looked at for a line starting with a character its pattern cannot
-start with (worked out from the parsed pattern, _first_character_class, and remembered per
-character: story lines open with a handful of characters, curly quotes and dashes included).
+start with, nor for a line longer than its longest match (worked out from the parsed pattern:
+first_character_class, longest_match; and remembered per first character and length range:
+story lines open with a handful of characters, curly quotes and dashes included).
 """
 
 from __future__ import annotations
 
 import re
-import re._constants as sre  # the parsed form of a pattern, for _first_character_class
+import re._constants as sre  # the parsed form of a pattern, for first_character_class
 import re._parser as sre_parser
 import tomllib
 from collections.abc import Callable
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from math import inf
 
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError
@@ -56,10 +59,17 @@ class RuleSet:
     """Per kind, the rules in order as (id, hints, method): worked out once, not per line."""
 
     _firsts: dict[str, tuple[re.Pattern[str] | None, ...]] = field(init=False, repr=False, compare=False)
-    """For the whole-line kinds: each rule's _first_character_class."""
+    """For the whole-line kinds: each rule's first_character_class."""
 
-    _by_first: dict[str, dict[str, tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
-    """For the whole-line kinds: per first character met so far, the rules a line starting with it may match."""
+    _longest: dict[str, tuple[float, ...]] = field(init=False, repr=False, compare=False)
+    """For the whole-line kinds: each rule's longest_match."""
+
+    line_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    """The bounded longest_match of the whole-line rules, sorted: a line's length range is the
+    number of them it exceeds (bisect_left), the second half of a whole_line_checks key."""
+
+    _by_first: dict[tuple[str, int], tuple[tuple[_Check, ...], tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
+    """Per first character and length range met so far: whole_line_checks."""
 
     _fragment_hints: frozenset[str] | None = field(init=False, repr=False, compare=False)
     """Every fragment rule's hints; None when a fragment rule has none."""
@@ -72,35 +82,37 @@ class RuleSet:
                 for rule in self._of_kind(kind)
             )
         object.__setattr__(self, "_checks", checks)
-        object.__setattr__(self, "_firsts", {kind: tuple(_first_character_class(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")})
-        object.__setattr__(self, "_by_first", {"line": {}, "cut": {}})
+        object.__setattr__(self, "_firsts", {kind: tuple(first_character_class(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")})
+        longest = {kind: tuple(longest_match(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")}
+        object.__setattr__(self, "_longest", longest)
+        object.__setattr__(self, "line_lengths", tuple(sorted({int(bound) for bounds in longest.values() for bound in bounds if bound < inf})))
+        object.__setattr__(self, "_by_first", {})
         fragments = self._of_kind("fragment")
         hints = frozenset(hint for rule in fragments for hint in rule.hints) if all(rule.hints for rule in fragments) else None
         object.__setattr__(self, "_fragment_hints", hints)
 
-    def match_line_stripped(self, stripped: str, lowered: str) -> str | None:
-        """The id of the first line rule all of stripped (a stripped line, given with its lowercase) matches."""
-        return self._whole_line("line", stripped, lowered)
+    def whole_line_checks(self, stripped: str) -> tuple[tuple[_Check, ...], tuple[_Check, ...]]:
+        """The cut rules and the line rules, in order, that stripped (a stripped line) may match, as far
+        as its first character and its length tell: for first_whole_line."""
+        return self.checks_by_key((stripped[:1], bisect_left(self.line_lengths, len(stripped))))
 
-    def match_cut_stripped(self, stripped: str, lowered: str) -> str | None:
-        """The id of the first cut rule all of stripped (given with its lowercase) matches."""
-        return self._whole_line("cut", stripped, lowered)
-
-    def _whole_line(self, kind: str, stripped: str, lowered: str) -> str | None:
-        """The first rule of kind matching all of stripped, among those a line starting as it does may match."""
-        return _first_whole_line(self._checks_for(kind, stripped[:1]), stripped, lowered)
-
-    def _checks_for(self, kind: str, first: str) -> tuple[_Check, ...]:
-        """The rules of a whole-line kind that a line starting with first (one character, or "" for
-        an empty line) may match, in order."""
-        checks = self._by_first[kind].get(first)
+    def checks_by_key(self, key: tuple[str, int]) -> tuple[tuple[_Check, ...], tuple[_Check, ...]]:
+        """whole_line_checks of the lines with key (first character or "", length range), made once."""
+        checks = self._by_first.get(key)
         if checks is None:
-            checks = self._by_first[kind][first] = self._may_start_with(kind, first) if first else self._checks[kind]
+            checks = self._by_first[key] = (self._may_match("cut", *key), self._may_match("line", *key))
         return checks
 
-    def _may_start_with(self, kind: str, char: str) -> tuple[_Check, ...]:
-        """The rules of kind (whole-line) a line starting with char may match, in order."""
-        return tuple(check for check, first in zip(self._checks[kind], self._firsts[kind]) if first is None or first.match(char))
+    def _may_match(self, kind: str, char: str, length_range: int) -> tuple[_Check, ...]:
+        """The rules of kind (whole-line) that a line starting with char (or empty: "") and in the
+        length range may match, in order. A rule whose longest match is the range's upper bound
+        or more takes every line of the range."""
+        shortest = self.line_lengths[length_range] if length_range < len(self.line_lengths) else inf
+        return tuple(
+            check
+            for check, first, longest in zip(self._checks[kind], self._firsts[kind], self._longest[kind])
+            if longest >= shortest and (not char or first is None or first.match(char))
+        )
 
     def fragments(self, text: str, lowered: str | None = None) -> list[tuple[int, int, str]]:
         """(start, end, rule id) of every fragment in text; lowered is text.lower() when the caller has it."""
@@ -129,8 +141,9 @@ class RuleSet:
         return tuple(rule for rule in self.rules if rule.kind == kind)
 
 
-def _first_whole_line(checks: tuple[_Check, ...], stripped: str, lowered: str) -> str | None:
-    """The id of the first rule whose hints lowered holds and whose pattern matches all of stripped.
+def first_whole_line(checks: tuple[_Check, ...], stripped: str, lowered: str) -> str | None:
+    """The id of the first rule of checks (RuleSet.whole_line_checks) whose hints lowered (stripped
+    in lower case) holds and whose pattern matches all of stripped.
 
     A plain loop: this runs for every line of every chapter, so no generator, no method call per rule.
     """
@@ -155,21 +168,25 @@ _CATEGORIES = {
     sre.CATEGORY_NOT_WORD: r"\W",
 }
 _ZERO_WIDTH = (sre.AT, sre.ASSERT, sre.ASSERT_NOT)
+_AT_END = (sre.AT_END, sre.AT_END_STRING)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT))
 
 
 class _Unknown(Exception):
-    """A part of a pattern _first_character_class does not follow."""
+    """A part of a pattern first_character_class does not follow."""
 
 
 @cache
-def _first_character_class(pattern: str) -> re.Pattern[str] | None:
-    """A pattern matching every character a match of pattern (case ignored) can start with; None
-    when that cannot be told. A line starting with another character needs no try at the pattern.
+def first_character_class(pattern: str) -> re.Pattern[str] | None:
+    """A pattern matching every character a match of pattern (case ignored) that is not empty can
+    start with; None when that cannot be told. A line starting with another character needs no
+    try at the pattern (a fullmatch of a line that is not empty, or a match that cannot be empty).
 
-    Worked out from the parsed pattern: what its first consuming element can match, over every
-    alternative, and past optional and zero-width elements (lookarounds are passed, not used: the
-    class is never too small). Matched with the regex engine itself, so case folding is the engine's own.
+    For a match at the start of a text that is not empty (a stripped line). Worked out from the
+    parsed pattern: what its first consuming element can match, over every alternative, and past
+    optional and zero-width elements; a lookahead leading a sequence narrows what the sequence can
+    start with (`(?=[^"]{0,300}$)` rules out a quote), other lookarounds are passed: the class is
+    never too small. Matched with the regex engine itself, so case folding is the engine's own.
     """
     try:
         first, _ = _first_of_sequence(sre_parser.parse(pattern, re.IGNORECASE).data)
@@ -178,20 +195,64 @@ def _first_character_class(pattern: str) -> re.Pattern[str] | None:
     return re.compile("|".join(sorted(first)) or "(?!)", re.IGNORECASE)
 
 
+@cache
+def longest_match(pattern: str) -> float:
+    """The most characters a fullmatch of pattern (case ignored) can span; inf when unbounded or
+    unknown. A lookahead leading the pattern (or each of its alternatives) that must reach the end
+    of the text within n characters (`(?=[^"]{0,300}$)`) bounds it too."""
+    try:
+        parsed = sre_parser.parse(pattern, re.IGNORECASE)
+    except (re.error, TypeError, ValueError):
+        return inf
+    return _longest_of(parsed)
+
+
+def _longest_of(sequence: sre_parser.SubPattern) -> float:
+    if len(sequence.data) == 1 and sequence.data[0][0] is sre.BRANCH:
+        return max(_longest_of(alternative) for alternative in sequence.data[0][1][1])
+    bounds = [_width(sequence)]
+    for op, argument in sequence.data:
+        if op is not sre.ASSERT or argument[0] != 1:
+            break
+        ahead = argument[1]
+        if ahead.data and ahead.data[-1][0] is sre.AT and ahead.data[-1][1] in _AT_END:
+            bounds.append(_width(ahead))
+    return min(bounds)
+
+
+def _width(sequence: sre_parser.SubPattern) -> float:
+    """The most characters sequence can match; inf when unbounded."""
+    widest = sequence.getwidth()[1]
+    return inf if widest >= sre.MAXREPEAT else widest
+
+
 def _first_of_sequence(items: list) -> tuple[set[str], bool]:
-    """(patterns of the first character, whether the sequence can match nothing at all)."""
+    """(patterns of the first character, whether the sequence can match nothing at all). A leading
+    lookahead holds where the sequence starts, so the first character of what it consumes there
+    is one the lookahead's can start with too."""
+    items = list(items)
+    narrowing = []
+    while items and items[0][0] is sre.ASSERT and items[0][1][0] == 1:  # a leading lookahead
+        ahead, ahead_empty = _first_of_sequence(items.pop(0)[1][1])
+        if not ahead_empty:
+            narrowing.append("|".join(sorted(ahead)) or "(?!)")
     first: set[str] = set()
+    empty = True
     for op, argument in items:
         characters, empty = _first_of(op, argument)
         first |= characters
         if not empty:
-            return first, False
-    return first, True
+            break
+    if narrowing and first:
+        first = {"".join(f"(?={pattern})" for pattern in narrowing) + f"(?:{'|'.join(sorted(first))})"}
+    return first, empty
 
 
 def _first_of(op: object, argument: object) -> tuple[set[str], bool]:
     if op in (sre.LITERAL, sre.NOT_LITERAL, sre.IN, sre.ANY):
         return {_class_pattern(op, argument)}, False
+    if op is sre.AT and argument in _AT_END:  # cannot match at the start of a text that is not empty
+        return set(), False
     if op in _ZERO_WIDTH:
         return set(), True
     if op is sre.BRANCH:

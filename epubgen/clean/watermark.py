@@ -33,7 +33,6 @@ _LOOKALIKES = str.maketrans(
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064"
 _DOT_WORD = r"[\(\[\{（【]\s*(?:dot|\.|。|点)\s*[\)\]\}）】]|(?<![a-z])dot(?![a-z])"
 _DOT = re.compile(_DOT_WORD, re.IGNORECASE)
-_TOKEN = re.compile(rf"(?P<dot>{_DOT_WORD})|.", re.IGNORECASE | re.DOTALL)
 _WORD = re.compile(r"[^\s.!?。！？]+")
 _NOT_SKELETON = re.compile(r"[^a-z0-9.]+")
 _LOOKALIKE_CHARACTER = re.compile("[" + "".join(chr(code) for code in _LOOKALIKES if chr(code).isalpha()) + "]")
@@ -150,16 +149,68 @@ def _quick_skeleton(text: str) -> str:
 
 
 def _skeleton(text: str) -> tuple[str, list[int]]:
-    """The skeleton, and for each of its characters the index of the original character it came from."""
+    """The skeleton, and for each of its characters the index of the original character it came from.
+
+    Each dot word becomes a dot; each other character is folded on its own (NFKC, lower case,
+    look-alikes) and gives the letters, ASCII digits and dots of its folding. Between dot words,
+    when no character folds to more than one of those (a ligature does), the text is folded with
+    one translate() and the skeleton read off in runs, instead of character by character.
+    """
     chars: list[str] = []
     origins: list[int] = []
-    for token in _TOKEN.finditer(text):
-        folded = "." if token["dot"] else unicodedata.normalize("NFKC", token[0]).lower().translate(_LOOKALIKES)
-        for char in folded:
-            if char == "." or ("a" <= char <= "z") or char.isdigit() and char.isascii():
-                chars.append(char)
-                origins.append(token.start())
+    cursor = 0
+    for dot in _DOT.finditer(text):
+        _add_folded(text, cursor, dot.start(), chars, origins)
+        chars.append(".")
+        origins.append(dot.start())
+        cursor = dot.end()
+    _add_folded(text, cursor, len(text), chars, origins)
     return "".join(chars), origins
+
+
+def _add_folded(text: str, start: int, end: int, chars: list[str], origins: list[int]) -> None:
+    """Add the skeleton of text[start:end] (no dot word in it), with its origins, to chars and origins."""
+    try:
+        folded = text[start:end].translate(_ONE_FOR_ONE)
+    except _SeveralKept:
+        for index in range(start, end):
+            for char in _kept(text[index]):
+                chars.append(char)
+                origins.append(index)
+        return
+    for run in _SKELETON_RUN.finditer(folded):
+        chars.append(run[0])
+        origins.extend(range(start + run.start(), start + run.end()))
+
+
+_SKELETON_RUN = re.compile(r"[a-z0-9.]+")
+
+
+@cache
+def _kept(char: str) -> str:
+    """What the skeleton keeps of one character: the letters, ASCII digits and dots of its folding."""
+    folded = unicodedata.normalize("NFKC", char).lower().translate(_LOOKALIKES)
+    return "".join(kept for kept in folded if kept == "." or "a" <= kept <= "z" or kept.isdigit() and kept.isascii())
+
+
+class _SeveralKept(Exception):
+    """A character the skeleton keeps more than one character of: text with it is folded one by one.
+    Not a LookupError, which translate() would take as "leave the character as it is"."""
+
+
+class _OneForOne(dict):
+    """A translate() table giving each character the one the skeleton keeps of it, or a space for
+    none (never in a skeleton); made as characters are met."""
+
+    def __missing__(self, code: int) -> str:
+        kept = _kept(chr(code))
+        if len(kept) > 1:
+            raise _SeveralKept
+        self[code] = kept or " "
+        return self[code]
+
+
+_ONE_FOR_ONE = _OneForOne()
 
 
 def _disguised(text: str, start: int, end: int, name: str) -> bool:
