@@ -359,13 +359,14 @@ def occurrences(text: AnyStr, needle: AnyStr) -> list[int]:
     return found
 
 
-def line_indices(joined: str, positions: list[int]) -> set[int]:
-    """The indices of the lines holding the positions in joined (from joined_lines), counted in
-    one pass over the text however many positions there are."""
+def line_indices(joined: AnyStr, positions: list[int]) -> set[int]:
+    """The indices of the lines holding the positions in joined (from joined_lines, or bytes joined
+    the same way), counted in one pass over the text however many positions there are."""
+    newline = "\n" if isinstance(joined, str) else b"\n"
     found: set[int] = set()
     line, counted = -1, 0
     for position in sorted(positions):
-        line += joined.count("\n", counted, position)
+        line += joined.count(newline, counted, position)  # type: ignore[arg-type]
         counted = position
         found.add(line)
     return found

@@ -112,12 +112,12 @@ def apply_rules(chapter: SourceChapter, cleaner: Cleaner) -> RulesDone:
     """The rules, the watermark finder and the credit lines on each line of the chapter."""
     removals: list[Removal] = []
     credited: dict[tuple[str, str], None] = {}
-    kept = _kept_by_rules(chapter, cleaner, removals, credited)
-    return RulesDone(kept, removals, credited, _keyed(_text_lines(kept)) if cleaner.detect_repeated else None)
+    kept, lowered = _kept_by_rules(chapter, cleaner, removals, credited)
+    return RulesDone(kept, removals, credited, _keyed(_text_lines(kept), lowered) if cleaner.detect_repeated else None)
 
 
-def _keyed(text_lines: list[Line]) -> repeated.KeyedLines:
-    return repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines))
+def _keyed(text_lines: list[Line], lowered: list[str]) -> repeated.KeyedLines:
+    return repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines, lowered))
 
 
 def _kept_by_rules(
@@ -125,23 +125,29 @@ def _kept_by_rules(
     cleaner: Cleaner,
     removals: list[Removal],
     found_credits: dict[tuple[str, str], None],
-) -> list[Line]:
-    """The chapter's lines without what the rules, the credit lines and the watermark finder remove.
+) -> tuple[list[Line], list[str]]:
+    """The chapter's lines without what the rules, the credit lines and the watermark finder remove
+    (blank lines included), and the text of those that are not blank, without marks, in lower case.
 
     This loop runs for every line of a series: what each line needs of the chapter's text is looked
     up in lists and sets made for the whole chapter at once (_ChapterTexts).
     """
     kept: list[Line] = []
+    kept_lowered: list[str] = []
     cut_by: str | None = None
     texts = _ChapterTexts(chapter.lines, cleaner.watermarks, cleaner.rules)
     plains, lowereds, watermark_lines, fragment_lines = texts.plain, texts.lowered, texts.watermark_lines, texts.fragment_lines
     screens, screen_for, starts_a_credit = cleaner._screens, cleaner.screen_for, credits.credit_start()
     lengths = cleaner.rules.line_lengths
     for index, line in enumerate(chapter.lines):
-        if not line.text.strip() or (cleaner.keep and cleaner.kept(line.text)):
+        if not line.text.strip():
             kept.append(line)
             continue
         plain, lowered = plains[index], lowereds[index]
+        if cleaner.keep and cleaner.kept(line.text):
+            kept.append(line)
+            kept_lowered.append(lowered)
+            continue
         stripped = plain.strip()
         rule = cut_by
         if rule is None:
@@ -164,11 +170,13 @@ def _kept_by_rules(
         may_hold_watermark = index in watermark_lines
         if not may_hold_watermark and fragment_lines is not None and index not in fragment_lines:
             kept.append(line)
+            kept_lowered.append(lowered)
             continue
         remaining = _remove_fragments(chapter.source, line, plain, lowered, cleaner, may_hold_watermark, removals)
         if remaining is not None:
             kept.append(remaining)
-    return kept
+            kept_lowered.append(lowered if remaining is line else strip_marks(remaining.text).lower())
+    return kept, kept_lowered
 
 
 class _ChapterTexts:

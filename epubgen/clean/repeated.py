@@ -16,16 +16,16 @@ import re
 import sys
 import unicodedata
 from array import array
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from hashlib import blake2b
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
 from epubgen.marks import image_index, strip_marks
 from epubgen.model import Line
-from epubgen.structure import is_scene_break, occurrences
+from epubgen.structure import is_scene_break, line_indices, occurrences
 
 RULE_ID = "repeated:edge-line"
 TOP_LINES = 3
@@ -37,8 +37,12 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _DIGIT_OR_SPACE = re.compile(r"[\d\s]")
 _ASCII = bytes(range(128))
-_ASCII_DIGITS_AND_SPACES = (*(bytes([code]) for code in b"0123456789\t\x0b\x0c\r\x1c\x1d\x1e\x1f"), b"  ")
-"""What _DIGITS or _SPACES can change in an ASCII line: a digit, a space other than " ", two spaces."""
+_FLAG_DIGITS_AND_SPACES = bytes(
+    code if code in b" \n" else b"#"[0] if code in b"0123456789\t\x0b\x0c\r\x1c\x1d\x1e\x1f" else b"a"[0] for code in range(256)
+)
+"""A translate() table that keeps spaces and line breaks, turns what else _DIGITS or _SPACES can
+change in ASCII (a digit, a space other than " ") into #, and every other byte into a letter: a
+line needs the patterns when it then holds # or two spaces."""
 _QUOTES = "\"'“”‘’「」『』«»‹›"
 
 
@@ -162,27 +166,52 @@ def _edge_positions(count: int, top: int) -> list[int]:
     return list(range(min(top, bottom))) + list(range(bottom, count))
 
 
-def line_keys(lines: list[Line]) -> list[str]:
-    """line_key() of each line, worked out for the whole chapter at once.
+def line_keys(lines: list[Line], lowered: list[str] | None = None) -> list[str]:
+    """line_key() of each line, worked out for the whole chapter at once. lowered, when given, is
+    each line's text without marks in lower case (the rules have it).
 
-    NFKC and casefold() run over the chapter's joined text (neither reaches across a line break).
-    The digit and space patterns are slow to scan, so they only run on the lines that hold a digit,
-    a space other than a single one, or a tab: found with byte searches, when every digit and
-    space of the chapter is ASCII (else the patterns run on every line). Other lines are their
-    own key once stripped.
+    NFKC and casefold() run over the chapter's joined text (neither reaches across a line break);
+    lowered joined is that already when the text is NFKC and none of its characters folds further
+    (_folded). The digit and space patterns are slow to scan, so they only run on the lines that
+    hold a digit, a space other than a single one, or a tab: found with byte operations, when every
+    digit and space of the chapter is ASCII (else the patterns run on every line). Other lines are
+    their own key once stripped.
     """
     joined = "\n".join(line.text for line in lines)
     if joined.count("\n") != len(lines) - 1:
         return [line_key(line.text) for line in lines]
-    folded = unicodedata.normalize("NFKC", strip_marks(joined)).casefold()
+    folded, encoded, beyond_ascii = _folded(strip_marks(joined), lowered)
     parts = folded.split("\n")
-    encoded = folded.encode("utf-8", "surrogatepass")
-    beyond_ascii = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
     if _DIGIT_OR_SPACE.search(beyond_ascii):
         return [_folded_key(part) for part in parts]
-    breaks = occurrences(encoded, b"\n")
-    marked = {bisect_right(breaks, offset) for needle in _ASCII_DIGITS_AND_SPACES for offset in occurrences(encoded, needle)}
-    return [_folded_key(part) if index in marked else part.strip() for index, part in enumerate(parts)]
+    flagged = b"\n" + encoded.translate(_FLAG_DIGITS_AND_SPACES)  # as joined_lines joins
+    keys = list(map(str.strip, parts))
+    for index in line_indices(flagged, occurrences(flagged, b"#") + occurrences(flagged, b"  ")):
+        keys[index] = _folded_key(parts[index])
+    return keys
+
+
+def _folded(plain: str, lowered: list[str] | None) -> tuple[str, bytes, str]:
+    """NFKC, then casefold(), of plain (a chapter's lines joined); with its UTF-8 and its characters
+    beyond ASCII. lowered (plain's lines in lower case), joined, is the answer when plain is NFKC
+    already and no character of it changes when case-folded: casefold() and lower() differ only
+    where lower() leaves such a character (tests/test_clean.py holds this for every character).
+    """
+    normalized = unicodedata.normalize("NFKC", plain)  # plain itself when it is NFKC already
+    if lowered is not None and normalized is plain:
+        folded = "\n".join(lowered)
+        encoded = folded.encode("utf-8", "surrogatepass")
+        beyond_ascii = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+        if not any(map(_folds_further, set(beyond_ascii))):
+            return folded, encoded, beyond_ascii
+    folded = normalized.casefold()
+    encoded = folded.encode("utf-8", "surrogatepass")
+    return folded, encoded, encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+
+
+@cache
+def _folds_further(char: str) -> bool:
+    return char.casefold() != char
 
 
 def _folded_key(folded: str) -> str:
