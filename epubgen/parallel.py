@@ -210,14 +210,16 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
             return
         work, arguments = request
         try:
-            result = work(state, start, stop, *arguments, tick)
-            if pending[0]:
-                connection.send(("tick", pending[0]))
-                pending[0] = 0
-            connection.send(("done", result))
+            outcome = ("done", work(state, start, stop, *arguments, tick))
         except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
+            outcome = ("error", _picklable(error))
+        try:
+            if pending[0] and outcome[0] == "done":
+                connection.send(("tick", pending[0]))
             pending[0] = 0
-            connection.send(("error", _picklable(error)))
+            connection.send(outcome)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the calling process stopped (its own error says why): nothing to tell it
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -198,6 +198,26 @@ def test_the_workers_end_when_the_calling_process_is_killed(tmp_path: Path) -> N
     assert left_behind == []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_a_caller_that_stops_mid_round_leaves_its_workers_quiet(tmp_path: Path) -> None:
+    """A build that stops with an error while its workers still send (their results unread) shows
+    that error alone: a worker whose pipe is closed ends without a traceback of its own."""
+    import subprocess
+
+    stopped = (
+        "import os\n"
+        "os.environ['EPUBGEN_JOBS'] = '2'\n"
+        "from epubgen import parallel\n"
+        "from test_parallel import _a_big_result\n"
+        "with parallel.Team(400) as team:\n"
+        "    team.start(_a_big_result)\n"
+        "print('stopped')\n"
+    )
+    process = subprocess.run([sys.executable, "-c", stopped], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=60)
+    assert process.returncode == 0 and process.stdout == "stopped\n"
+    assert process.stderr == ""
+
+
 def _running(pid: int) -> bool:
     """Whether the process is alive and not a zombie waiting to be reaped."""
     try:
