@@ -17,14 +17,13 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from importlib.metadata import version
 from pathlib import Path
 
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Chapter
-from epubgen.package import write_epub
-from epubgen.package.epub import Deflated, written_documents
+from epubgen.package.epub import Deflated, epub_entries, write_entries, written_documents
 
 CACHE_NAME = ".epubgen-cache.json"
 _FORMAT = 2
@@ -46,28 +45,36 @@ def write_changed(
     documents(books, known) starts making the chapters' documents of the books to write (compressed,
     by number), but those whose numbers are known, and returns the function that waits for them;
     finish(book) is the book to write, with what its key holds already but is costly to make (a
-    generated cover), made meanwhile, with meanwhile() (what else the caller has to do). The documents
+    generated cover), made meanwhile, with the EPUB's other entries and meanwhile() (what else the
+    caller has to do). The documents
     known are those the EPUB at the same path holds already, as the last build wrote them: the same
     chapter at the same number (Cache.documents_of).
     """
     caches: dict[Path, _Cache] = {}
     unchanged, to_write = [], []
     for path, book in planned:
-        cache = caches.setdefault(path.parent, _Cache.load(path.parent))
+        folder_cache = caches.setdefault(path.parent, _Cache.load(path.parent))
         key = book_key(book, digest)
-        if not force and cache.holds(path, key):
+        if not force and folder_cache.holds(path, key):
             unchanged.append(path)
         else:
-            to_write.append((path, book, key, {} if force else cache.documents_of(path, book, digest)))
-    made = documents([book for _, book, _, _ in to_write], [set(known) for _, _, _, known in to_write])
+            to_write.append((path, book, key, {} if force else folder_cache.documents_of(path, book, digest)))
+    made = cache(documents([book for _, book, _, _ in to_write], [set(known) for _, _, _, known in to_write]))
     finished = [finish(book) for _, book, _, _ in to_write]
+    entries = [epub_entries(book, partial(_document, made, index, known)) for index, ((_, _, _, known), book) in enumerate(zip(to_write, finished))]
     meanwhile()
-    for (path, _, key, known), book, book_documents in zip(to_write, finished, made()):
-        write_epub(book, path, {**book_documents, **known})
+    for (path, _, key, _), book, book_entries in zip(to_write, finished, entries):
+        write_entries(path, book_entries, book.metadata.modified)
         caches[path.parent].record(path, key, [digest(chapter) for chapter in book.chapters])
-    for cache in caches.values():
-        cache.save()
+    for folder_cache in caches.values():
+        folder_cache.save()
     return tuple(unchanged)
+
+
+def _document(made: Callable[[], list[Mapping[int, Deflated]]], index: int, known: Mapping[int, Deflated], number: int) -> Deflated:
+    """The number-th chapter's document of the index-th book to write: known, or made (waited for
+    when first needed)."""
+    return known[number] if number in known else made()[index][number]
 
 
 def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:

@@ -82,20 +82,28 @@ def write_epub(book: Book, path: Path, documents: Mapping[int, Deflated] | None 
     documents, when given, are the chapters' documents made and compressed already (by the
     processes that hold the chapters' text: epubgen.pipeline), by chapter number from 1.
     """
+    write_entries(path, epub_entries(book, None if documents is None else documents.__getitem__), book.metadata.modified)
+
+
+def write_entries(path: Path, entries: dict[str, Content], modified: int) -> None:
+    """Write the entries of an EPUB (epub_entries) to path, all or nothing."""
     with paused_gc():
-        entries = epub_entries(book, documents)
-        write_atomically(path, lambda file: write_zip(file, entries, book.metadata.modified))
+        write_atomically(path, lambda file: write_zip(file, entries, modified))
 
 
-Content = bytes | Callable[[], bytes] | Deflated
-"""An entry's bytes; or (a chapter's document) the function that makes them as the zip is
-written, so the documents of a long series are never all in memory at once; or its bytes compressed."""
+Content = bytes | Callable[[], bytes | Deflated] | Deflated
+"""An entry's bytes; or (a chapter's document) the function that makes them, or gets them
+compressed, as the zip is written, so the documents of a long series are never all in memory at
+once; or its bytes compressed."""
 
 
-def epub_entries(book: Book, documents: Mapping[int, Deflated] | None = None) -> dict[str, Content]:
-    """Every file of the EPUB container, by its path inside the zip."""
-    ebook = _ebooklib_book(book, documents)
-    return _Writer(ebook, book.metadata.modified).entries()
+def epub_entries(book: Book, documents: Callable[[int], Deflated] | None = None) -> dict[str, Content]:
+    """Every file of the EPUB container, by its path inside the zip. documents, when given, gives
+    each chapter's document, made and compressed already, by chapter number from 1: only called
+    when the zip is written, so the entries may be made while the documents are."""
+    with paused_gc():
+        ebook = _ebooklib_book(book, documents)
+        return _Writer(ebook, book.metadata.modified).entries()
 
 
 def default_identifier(metadata: Metadata) -> str:
@@ -116,11 +124,11 @@ def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> Non
         archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), _made(entries["mimetype"]))
 
         for name in names:
-            content = entries[name]
-            _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), content if isinstance(content, Deflated) else Deflated.of(_made(content)))
+            made = _made(entries[name])
+            _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), made if isinstance(made, Deflated) else Deflated.of(made))
 
 
-def _made(content: bytes | Callable[[], bytes]) -> bytes:
+def _made(content: Content) -> bytes | Deflated:
     return content() if callable(content) else content
 
 
@@ -175,7 +183,7 @@ def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.Zi
     return info
 
 
-def _ebooklib_book(book: Book, documents: Mapping[int, Deflated] | None) -> epub.EpubBook:
+def _ebooklib_book(book: Book, documents: Callable[[int], Deflated] | None) -> epub.EpubBook:
     metadata = book.metadata
     ebook = epub.EpubBook()
     ebook.set_identifier(metadata.identifier or default_identifier(metadata))
@@ -200,7 +208,7 @@ def _ebooklib_book(book: Book, documents: Mapping[int, Deflated] | None) -> epub
             f"chapter-{number:04d}",
             _chapter_path(number),
             chapter.heading.label,
-            documents[number] if documents is not None else partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
+            partial(documents, number) if documents is not None else partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
         )
         for number, chapter in enumerate(book.chapters, 1)
     ]
