@@ -81,10 +81,8 @@ class RulesDone:
     """(MARC relator code, name) of its credit lines, in order."""
     keyed: repeated.KeyedLines | None
     """What the repeated-line detector counts of the lines kept; None when it is off."""
-
-    @property
-    def text_lines(self) -> list[Line]:
-        return _text_lines(self.kept)
+    text_lines: list[Line]
+    """The lines kept that are not blank: those keyed counts."""
 
 
 def clean(chapters: tuple[SourceChapter, ...], config: CleanConfig) -> CleanResult:
@@ -113,11 +111,9 @@ def apply_rules(chapter: SourceChapter, cleaner: Cleaner) -> RulesDone:
     removals: list[Removal] = []
     credited: dict[tuple[str, str], None] = {}
     kept, lowered = _kept_by_rules(chapter, cleaner, removals, credited)
-    return RulesDone(kept, removals, credited, _keyed(_text_lines(kept), lowered) if cleaner.detect_repeated else None)
-
-
-def _keyed(text_lines: list[Line], lowered: list[str]) -> repeated.KeyedLines:
-    return repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines, lowered))
+    text_lines = [line for line in kept if line.text.strip()]
+    keyed = repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines, lowered)) if cleaner.detect_repeated else None
+    return RulesDone(kept, removals, credited, keyed, text_lines)
 
 
 def _kept_by_rules(
@@ -258,10 +254,6 @@ def _merge(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     return merged
 
 
-def _text_lines(lines: list[Line]) -> list[Line]:
-    return [line for line in lines if line.text.strip()]
-
-
 def drop_repeated(
     chapter: SourceChapter, done: RulesDone, detected: repeated.Repeated, cleaner: Cleaner
 ) -> tuple[tuple[Line, ...], list[Removal]]:
@@ -269,13 +261,9 @@ def drop_repeated(
     kept = done.kept
     if done.keyed is None or not detected.keys:
         return tuple(kept), []
-    text_lines = done.text_lines
-    junk = {
-        text_lines[position].number
-        for position in repeated.repeated_junk(done.keyed, detected)
-        if not cleaner.kept(text_lines[position].text)
-    }
+    junk = [line for line in map(done.text_lines.__getitem__, repeated.repeated_junk(done.keyed, detected)) if not cleaner.kept(line.text)]
     if not junk:
         return tuple(kept), []
-    removals = [Removal(chapter.source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in text_lines if line.number in junk]
-    return tuple(line for line in kept if line.number not in junk), removals
+    removals = [Removal(chapter.source, line.number, strip_marks(line.text).strip(), repeated.RULE_ID) for line in junk]
+    numbers = {line.number for line in junk}
+    return tuple([line for line in kept if line.number not in numbers]), removals

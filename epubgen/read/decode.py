@@ -68,7 +68,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
     """
     raw, used = _decode_bytes(data, name, encoding)
     text, repaired = repair_mojibake(raw, data if used == "utf-8" else None)
-    text = sanitize(text)
+    text = sanitize(text, data if used == "utf-8" and not repaired else None)
     if not text.strip():
         blank = not raw.strip()
         raise InputError(f"{name}: the file is empty" if blank else f"{name}: no text in this file, only control characters")
@@ -130,13 +130,15 @@ def _looks_binary(data: bytes) -> bool:
     return controls > len(sample) * 0.10
 
 
-def sanitize(text: str) -> str:
+def sanitize(text: str, encoded: bytes | None = None) -> str:
     """Normalise newlines to \\n, compose to NFC, drop zero-width junk and characters XML cannot carry.
 
     Each pattern scans the text slowly, and most texts hold nothing any of them would change: each
-    only runs when a quick look (substring tests, and byte tests on the UTF-8 form) finds something.
+    only runs when a quick look (substring tests, and byte tests on the UTF-8 form: encoded, when
+    the caller has it) finds something.
     """
-    encoded = text.encode("utf-8", "surrogatepass")
+    if encoded is None:
+        encoded = text.encode("utf-8", "surrogatepass")
     if "\r" in text or "\u2028" in text or "\u2029" in text or "\x85" in text:
         text = _NEWLINES.sub("\n", text)
     if _may_hold_xml_unsafe(encoded):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from itertools import count
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -242,7 +243,7 @@ def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
 
 
 def _numbered_lines(text: str) -> tuple[Line, ...]:
-    return tuple(Line(number, line) for number, line in enumerate(text.split("\n"), 1))
+    return tuple(map(Line, count(1), text.split("\n")))
 
 
 def read_bytes(path: Path) -> bytes:
