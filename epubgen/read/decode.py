@@ -152,12 +152,11 @@ def sanitize(text: str, encoded: bytes | None = None) -> str:
 
 def _may_hold_xml_unsafe(encoded: bytes) -> bool:
     """Whether the UTF-8 bytes may hold a character of _XML_UNSAFE: an ASCII control, a C1 control,
-    a surrogate (encoded with surrogatepass) or a noncharacter of the U+FDxx/U+FFFx blocks."""
+    a surrogate (encoded with surrogatepass) or a noncharacter of the U+FDxx/U+FFFx blocks. A lead
+    byte is looked for first: a search for one byte runs many times faster than for several."""
     return (
         len(encoded.translate(None, _ASCII_UNSAFE)) != len(encoded)
         or (b"\xc2" in encoded and _C1_BYTES.search(encoded) is not None)
         or (b"\xed" in encoded and _SURROGATE_BYTES.search(encoded) is not None)
-        or b"\xef\xb7" in encoded
-        or b"\xef\xbf\xbe" in encoded
-        or b"\xef\xbf\xbf" in encoded
+        or (b"\xef" in encoded and (b"\xef\xb7" in encoded or b"\xef\xbf\xbe" in encoded or b"\xef\xbf\xbf" in encoded))
     )
