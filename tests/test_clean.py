@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from epubgen.clean import Cleaner, _ChapterTexts, clean, repeated, watermark
 from epubgen.clean.credits import credit_examples, credit_start, may_start_credit
-from epubgen.clean.rules import RULE_GROUPS, builtin_rules, first_whole_line, rule_set
+from epubgen.clean.rules import (
+    RULE_GROUPS,
+    builtin_rules,
+    first_whole_line,
+    rule_set,
+    screen_key,
+)
 from epubgen.clean.watermark import site_examples
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError
@@ -290,7 +296,7 @@ def test_the_rules_tried_on_a_line_are_those_that_can_match_it(opener: str, piec
     answer as trying every whole-line rule, in order, on the line."""
     rules = rule_set(CleanConfig())
     stripped = (opener + " ".join(pieces) + tail).strip()
-    cut_checks, line_checks = rules.whole_line_checks(stripped)
+    cut_checks, line_checks = rules.checks_by_key(screen_key(stripped, rules.line_lengths))
     for kind, checks in (("line", line_checks), ("cut", cut_checks)):
         every_rule = next((rule.id for rule in rules.rules if rule.kind == kind and rule.compiled.fullmatch(stripped)), None)
         assert first_whole_line(checks, stripped, stripped.lower()) == every_rule
@@ -300,12 +306,14 @@ def test_the_screens_skip_the_rules_a_line_cannot_match() -> None:
     """Dialogue never meets the rules whose lookahead rules out a quote, nor a paragraph the rules
     whose longest match is shorter: the screens do screen (the test above only shows they are safe)."""
     rules = rule_set(CleanConfig())
-    tried = {check[0] for checks in rules.whole_line_checks("Please support the translator on Patreon!") for check in checks}
-    assert {"begging:patreon-plea", "begging:support-the-translator"} <= tried
-    dialogue = {check[0] for checks in rules.whole_line_checks("“Please support the translator on Patreon!”") for check in checks}
+
+    def tried(line: str) -> set[str]:
+        return {check[0] for checks in rules.checks_by_key(screen_key(line, rules.line_lengths)) for check in checks}
+
+    assert {"begging:patreon-plea", "begging:support-the-translator"} <= tried("Please support the translator on Patreon!")
+    dialogue = tried("“Please support the translator on Patreon!”")
     assert "begging:patreon-plea" not in dialogue and "begging:support-the-translator" not in dialogue
-    paragraph = "Please support the translator, she said, " + "and the rain went on " * 20
-    assert "begging:patreon-plea" not in {check[0] for checks in rules.whole_line_checks(paragraph) for check in checks}
+    assert "begging:patreon-plea" not in tried("Please support the translator, she said, " + "and the rain went on " * 20)
 
 
 @settings(max_examples=100, deadline=None)

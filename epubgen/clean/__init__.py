@@ -9,11 +9,10 @@ report and the book are made from the same record.
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field, replace
 
 from epubgen.clean import credits, repeated, watermark
-from epubgen.clean.rules import RuleSet, first_whole_line, rule_set
+from epubgen.clean.rules import RuleSet, first_whole_line, rule_set, screen_key
 from epubgen.config import CleanConfig
 from epubgen.marks import strip_marks
 from epubgen.model import Line, Removal, SourceChapter
@@ -57,9 +56,8 @@ class Cleaner:
         return strip_marks(text).strip().casefold() in self.keep
 
     def screen_for(self, key: tuple[str, int]) -> _Screen:
-        """What a stripped line with key (its first character or "", and its length range: a
-        RuleSet.checks_by_key key) is tried on: the cut rules and line rules it may match, and
-        whether it may be a credit line."""
+        """What a stripped line with key (rules.screen_key) is tried on: the cut rules and line rules
+        it may match (RuleSet.checks_by_key), and whether it may be a credit line."""
         screen = self._screens.get(key)
         if screen is None:
             cut_checks, line_checks = self.rules.checks_by_key(key)
@@ -147,7 +145,7 @@ def _kept_by_rules(
         stripped = plain.strip()
         rule = cut_by
         if rule is None:
-            key = (stripped[:1], bisect_left(lengths, len(stripped)))
+            key = screen_key(stripped, lengths)
             cut_checks, line_checks, may_be_credit = screens.get(key) or screen_for(key)
             if cut_checks or line_checks:
                 stripped_lowered = lowered.strip()

@@ -15,8 +15,8 @@ import re
 import re._constants as sre  # the parsed form of a pattern, for first_character_class
 import re._parser as sre_parser
 import tomllib
-from collections.abc import Callable
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -65,11 +65,10 @@ class RuleSet:
     """For the whole-line kinds: each rule's longest_match."""
 
     line_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    """The bounded longest_match of the whole-line rules, sorted: a line's length range is the
-    number of them it exceeds (bisect_left), the second half of a whole_line_checks key."""
+    """The bounded longest_match of the whole-line rules, sorted (for screen_key)."""
 
-    _by_first: dict[tuple[str, int], tuple[tuple[_Check, ...], tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
-    """Per first character and length range met so far: whole_line_checks."""
+    _by_key: dict[tuple[str, int], tuple[tuple[_Check, ...], tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
+    """Per screen_key met so far: checks_by_key."""
 
     _fragment_hints: frozenset[str] | None = field(init=False, repr=False, compare=False)
     """Every fragment rule's hints; None when a fragment rule has none."""
@@ -86,21 +85,17 @@ class RuleSet:
         longest = {kind: tuple(longest_match(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")}
         object.__setattr__(self, "_longest", longest)
         object.__setattr__(self, "line_lengths", tuple(sorted({int(bound) for bounds in longest.values() for bound in bounds if bound < inf})))
-        object.__setattr__(self, "_by_first", {})
+        object.__setattr__(self, "_by_key", {})
         fragments = self._of_kind("fragment")
         hints = frozenset(hint for rule in fragments for hint in rule.hints) if all(rule.hints for rule in fragments) else None
         object.__setattr__(self, "_fragment_hints", hints)
 
-    def whole_line_checks(self, stripped: str) -> tuple[tuple[_Check, ...], tuple[_Check, ...]]:
-        """The cut rules and the line rules, in order, that stripped (a stripped line) may match, as far
-        as its first character and its length tell: for first_whole_line."""
-        return self.checks_by_key((stripped[:1], bisect_left(self.line_lengths, len(stripped))))
-
     def checks_by_key(self, key: tuple[str, int]) -> tuple[tuple[_Check, ...], tuple[_Check, ...]]:
-        """whole_line_checks of the lines with key (first character or "", length range), made once."""
-        checks = self._by_first.get(key)
+        """The cut rules and the line rules, in order, that a stripped line with key (screen_key) may
+        match, as far as its first character and its length tell: for first_whole_line."""
+        checks = self._by_key.get(key)
         if checks is None:
-            checks = self._by_first[key] = (self._may_match("cut", *key), self._may_match("line", *key))
+            checks = self._by_key[key] = (self._may_match("cut", *key), self._may_match("line", *key))
         return checks
 
     def _may_match(self, kind: str, char: str, length_range: int) -> tuple[_Check, ...]:
@@ -141,8 +136,14 @@ class RuleSet:
         return tuple(rule for rule in self.rules if rule.kind == kind)
 
 
+def screen_key(stripped: str, line_lengths: tuple[int, ...]) -> tuple[str, int]:
+    """What the whole-line rules a stripped line may match depend on: its first character (or ""),
+    and its length range, the number of a RuleSet's line_lengths it exceeds."""
+    return stripped[:1], bisect_left(line_lengths, len(stripped))
+
+
 def first_whole_line(checks: tuple[_Check, ...], stripped: str, lowered: str) -> str | None:
-    """The id of the first rule of checks (RuleSet.whole_line_checks) whose hints lowered (stripped
+    """The id of the first rule of checks (RuleSet.checks_by_key) whose hints lowered (stripped
     in lower case) holds and whose pattern matches all of stripped.
 
     A plain loop: this runs for every line of every chapter, so no generator, no method call per rule.
