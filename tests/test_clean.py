@@ -14,13 +14,7 @@ from hypothesis import strategies as st
 
 from epubgen.clean import Cleaner, _ChapterTexts, clean, repeated, watermark
 from epubgen.clean.credits import credit_examples, credit_start, may_start_credit
-from epubgen.clean.rules import (
-    RULE_GROUPS,
-    builtin_rules,
-    first_whole_line,
-    rule_set,
-    screen_key,
-)
+from epubgen.clean.rules import RULE_GROUPS, builtin_rules, first_whole_line, rule_set, screen_key
 from epubgen.clean.watermark import site_examples
 from epubgen.config import CleanConfig
 from epubgen.errors import ConfigError

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from itertools import count
 from dataclasses import dataclass, replace
+from itertools import count
 from pathlib import Path
 
 from epubgen.errors import InputError
