@@ -63,6 +63,7 @@ def write_changed(
     finished = [finish(book) for _, book, _, _ in to_write]
     entries = [epub_entries(book, partial(_document, made, index, known)) for index, ((_, _, _, known), book) in enumerate(zip(to_write, finished))]
     meanwhile()
+    made()  # the documents are all made (or the error making one raised) before an EPUB is written
     for (path, _, key, _), book, book_entries in zip(to_write, finished, entries):
         write_entries(path, book_entries, book.metadata.modified)
         caches[path.parent].record(path, key, [digest(chapter) for chapter in book.chapters])
@@ -72,8 +73,7 @@ def write_changed(
 
 
 def _document(made: Callable[[], list[Mapping[int, Deflated]]], index: int, known: Mapping[int, Deflated], number: int) -> Deflated:
-    """The number-th chapter's document of the index-th book to write: known, or made (waited for
-    when first needed)."""
+    """The number-th chapter's document of the index-th book to write: known, or made."""
     return known[number] if number in known else made()[index][number]
 
 
