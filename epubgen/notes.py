@@ -250,7 +250,7 @@ def _without_notes(chapter: SourceChapter) -> NotedChapter:
     body_start = _body_start(lines, chapter.title_hint)
     story_start = next((index for index in range(body_start, len(lines)) if lines[index].text.strip()), len(lines))
     head = [TextLine(line.number, (line.text,)) for line in lines[:story_start]]
-    story = [_story_line(line) for line in lines[story_start:]]
+    story = _story_text_lines(lines[story_start:])
     return NotedChapter(chapter.source, (*head, *story), (), chapter.title_hint, mtime=chapter.mtime)
 
 
@@ -472,9 +472,9 @@ def _bare(line: Line) -> str:
     return strip_marks(line.text).strip()
 
 
-def _story_line(line: Line) -> TextLine:
-    """A line of story no note was cut from, as a TextLine (a blank one holds no text at all)."""
-    return TextLine(line.number, (line.text,) if line.text else ())
+def _story_text_lines(lines: Sequence[Line]) -> list[TextLine]:
+    """Lines of story no note was cut from, as TextLines (a blank one holds no text at all)."""
+    return [TextLine(line.number, (text,) if (text := line.text) else ()) for line in lines]
 
 
 def _section_kind(lines: Sequence[Line], index: int, labels: _Labels, markers: _Markers) -> str | None:
@@ -601,14 +601,14 @@ def _story_lines(
     lines: list[TextLine] = []
     done = 0
     for first, last, cuts in _regions(_without_overlaps([*bracket_cuts, *marker_cuts]), starts):
-        lines += [_story_line(line) for line in story[done:first]]
+        lines += _story_text_lines(story[done:first])
         end = starts[last] + len(story[last].text)
         pieces: dict[int, list[str | _Cut]] = defaultdict(list)
         for offset, piece in _pieces(text, cuts, starts[first], end):
             pieces[first + offset].append(piece)
         lines += [TextLine(story[index].number, _tidy(line_pieces, notes)) for index, line_pieces in pieces.items()]
         done = last + 1
-    lines += [_story_line(line) for line in story[done:]]
+    lines += _story_text_lines(story[done:])
     return lines
 
 
@@ -742,38 +742,45 @@ def _anchored(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
 
     Whether a line is story is only looked at where it matters: on the lines holding references,
     from each of them back to the story paragraph before it, and on the lines after references
-    that wait for one.
+    that wait for one. The lines between those holding references are passed on a run at a time.
     """
     result: list[TextLine] = []
     hung: dict[int, list[NoteRef]] = defaultdict(list)
     waiting: list[NoteRef] = []
     last_story: int | None = None
     checked = 0  # last_story is the index of the last story line in result[:checked]
-    for line in lines:
-        refs = _refs_in(line.spans)
-        if not refs and not waiting:
-            result.append(line)
-        elif _is_story(line.text):
+    done = 0
+    for index, refs in [*_refs_by_line(lines).items(), (len(lines), None)]:
+        between = lines[done:index]
+        first_story = _first_story(between) if waiting else None
+        if first_story is not None:
+            last_story, checked = len(result) + first_story, len(result) + first_story + 1
+            hung[last_story] += waiting
+            waiting = []
+        result += between
+        if refs is None:
+            break
+        line = lines[index]
+        done = index + 1
+        if _is_story(line.text):
             last_story, checked = len(result), len(result) + 1
             result.append(line)
             if waiting:
                 hung[last_story] += waiting
                 waiting = []
-        elif refs:
-            last_story = _last_story(result, checked, last_story)
-            loose = [ref for ref in refs if notes.mode(ref) != "inline"]
-            if last_story is None:
-                waiting += loose
-            elif loose:
-                hung[last_story] += loose
-            if line.text.strip():
-                result.append(TextLine(line.number, (line.text,)))
-            staying = [ref for ref in refs if notes.mode(ref) == "inline"]
-            if staying:
-                result.append(TextLine(line.number, tuple(staying)))
-            checked = len(result)
-        else:
-            result.append(line)
+            continue
+        last_story = _last_story(result, checked, last_story)
+        loose = [ref for ref in refs if notes.mode(ref) != "inline"]
+        if last_story is None:
+            waiting += loose
+        elif loose:
+            hung[last_story] += loose
+        if line.text.strip():
+            result.append(TextLine(line.number, (line.text,)))
+        staying = [ref for ref in refs if notes.mode(ref) == "inline"]
+        if staying:
+            result.append(TextLine(line.number, tuple(staying)))
+        checked = len(result)
     if waiting:
         result.append(TextLine(lines[-1].number, tuple(waiting)))
     for index, refs in hung.items():
@@ -781,11 +788,23 @@ def _anchored(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
     return result
 
 
+def _refs_by_line(lines: list[TextLine]) -> dict[int, list[NoteRef]]:
+    """The note references of each line holding some, by the index of the line, in line order.
+    Most lines are one string or blank, and are passed over with no call."""
+    return {
+        index: refs
+        for index, line in enumerate(lines)
+        if (len(line.spans) > 1 or (line.spans and type(line.spans[0]) is not str)) and (refs := _refs_in(line.spans))
+    }
+
+
 def _refs_in(spans: tuple[Span, ...]) -> list[NoteRef]:
-    """The note references among a line's spans (most lines are blank or one string: none)."""
-    if not spans or (len(spans) == 1 and type(spans[0]) is str):
-        return []
     return [span for span in spans if isinstance(span, NoteRef)]
+
+
+def _first_story(lines: list[TextLine]) -> int | None:
+    """The index of the first story line in lines."""
+    return next((index for index, line in enumerate(lines) if _is_story(line.text)), None)
 
 
 def _last_story(lines: list[TextLine], start: int, known: int | None) -> int | None:
@@ -804,12 +823,9 @@ def _renumbered(lines: list[TextLine], notes: list[Note]) -> tuple[tuple[TextLin
     """Order the notes as the reader meets their references, so that footnote numbers ascend."""
     order: dict[int, int] = {}
     renumbered = list(lines)
-    for index, line in enumerate(lines):
-        refs = _refs_in(line.spans)
-        if not refs:
-            continue
+    for index, refs in _refs_by_line(lines).items():
         for ref in refs:
             order.setdefault(ref.index, len(order))
-        spans = tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in line.spans)
-        renumbered[index] = TextLine(line.number, spans)
+        spans = tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in lines[index].spans)
+        renumbered[index] = TextLine(lines[index].number, spans)
     return tuple(renumbered), tuple(notes[index] for index in order)

@@ -312,16 +312,18 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
     """One paragraph per non-blank line; runs of scene-break lines become one break, none at either end.
 
     Most lines are plain text: which lines may be a scene break or an image line, and whether
-    any line has spaces to collapse, is first looked for in all the lines at once.
+    any line has spaces to collapse, is first looked for in all the lines at once, and the lines
+    between those that may be something else become paragraphs a run at a time.
     """
     joined = joined_lines(lines)
-    may_be_other = None if joined is None else _lines_that_may_break_or_picture(joined)
+    may_be_other = range(len(lines)) if joined is None else sorted(_lines_that_may_break_or_picture(joined))
     collapse = joined is None or _may_hold_space_runs(joined)
     blocks: list[Block] = []
-    for index, line in enumerate(lines):
-        if may_be_other is not None and index not in may_be_other:
-            blocks.append(Paragraph(_strip_spans(line.spans, collapse)))
-            continue
+    done = 0
+    for index in may_be_other:
+        blocks += _paragraphs(lines[done:index], collapse)
+        done = index + 1
+        line = lines[index]
         text = line.text
         picture = image_index(text)
         if picture is not None:
@@ -331,9 +333,14 @@ def _blocks(lines: list[TextLine]) -> tuple[Block, ...]:
                 blocks.append(SceneBreak())
         else:
             blocks.append(Paragraph(_strip_spans(line.spans, collapse)))
+    blocks += _paragraphs(lines[done:], collapse)
     if blocks and isinstance(blocks[-1], SceneBreak):
         blocks.pop()
     return tuple(blocks)
+
+
+def _paragraphs(lines: list[TextLine], collapse: bool) -> list[Block]:
+    return [Paragraph(_strip_spans(line.spans, collapse)) for line in lines]
 
 
 def _lines_that_may_break_or_picture(joined: str) -> set[int]:
@@ -373,11 +380,14 @@ def line_indices(joined: AnyStr, positions: list[int]) -> set[int]:
 
 
 _SPACE_RUN = re.compile(r"[ \t\u3000]{2,}")
+_IDEOGRAPHIC_SPACE = re.compile("\u3000")
 
 
 def _may_hold_space_runs(text: str) -> bool:
-    """Substring tests, as most lines (and chapters) have no run of spaces to collapse."""
-    return "  " in text or "\t" in text or "\u3000" in text
+    """Substring tests, as most lines (and chapters) have no run of spaces to collapse. In text beyond
+    Latin-1, `in` looks for U+3000 by its low byte, 0, which every ASCII character holds: a regex
+    search is several times faster there."""
+    return "  " in text or "\t" in text or _IDEOGRAPHIC_SPACE.search(text) is not None
 
 
 def _collapse_spaces(text: str) -> str:
@@ -387,10 +397,13 @@ def _collapse_spaces(text: str) -> str:
 
 def _strip_spans(spans: tuple[Span, ...], collapse: bool = True) -> tuple[Span, ...]:
     """Trim the whitespace at both ends of a line and collapse inner runs of spaces (with collapse:
-    False when the line is known to have none). The common case first: one string."""
+    False when the line is known to have none). The common case first: one string, most often
+    with nothing to trim, when the spans themselves are returned (no new tuple for each line)."""
     if len(spans) == 1 and type(spans[0]) is str:
         text = (_collapse_spaces(spans[0]) if collapse else spans[0]).strip()
-        return (text,) if text else ()
+        if not text:
+            return ()
+        return spans if text is spans[0] else (text,)
     cleaned = [_collapse_spaces(span) if collapse and isinstance(span, str) else span for span in spans]
     if cleaned and isinstance(cleaned[0], str):
         cleaned[0] = cleaned[0].lstrip()

@@ -17,8 +17,8 @@ from conftest import NS, OpenedEpub, assert_valid, write_chapters
 from epubgen.build import build
 from epubgen.config import BookConfig, NotesConfig, load_config
 from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
-from epubgen.model import Chapter, Heading, Line, Note, NotedChapter, NoteRef, Paragraph, Removal, SourceChapter
-from epubgen.notes import bracket_pairs, extract_notes
+from epubgen.model import Chapter, Heading, Line, Note, NotedChapter, NoteRef, Paragraph, Removal, SourceChapter, TextLine
+from epubgen.notes import _anchored, _Collector, _is_story, _last_story, _renumbered, bracket_pairs, extract_notes
 from epubgen.package.xhtml import chapter_document
 
 EPUB_TYPE = f"{{{NS['epub']}}}type"
@@ -373,6 +373,76 @@ def test_a_note_paragraph_after_a_scene_break_hangs_on_the_story_before_the_brea
 def test_opening_notes_wait_over_a_scene_break_for_the_first_paragraph_of_story() -> None:
     text = "Chapter 1\n\nA/N: first\n\n***\n(TL: second)\n\nShe woke (TL: third)."
     assert shown_text(text) == "Chapter 1\n***\nShe woke{TL: third}.{AN: first}{TL: second}"
+
+
+def anchored_line_by_line(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
+    """notes._anchored as it was written first: every line looked at, one at a time (the oracle of the runs)."""
+    result: list[TextLine] = []
+    hung: dict[int, list[NoteRef]] = {}
+    waiting: list[NoteRef] = []
+    last_story: int | None = None
+    checked = 0
+    for line in lines:
+        refs = [span for span in line.spans if isinstance(span, NoteRef)]
+        if not refs and not waiting:
+            result.append(line)
+        elif _is_story(line.text):
+            last_story, checked = len(result), len(result) + 1
+            result.append(line)
+            if waiting:
+                hung.setdefault(last_story, []).extend(waiting)
+                waiting = []
+        elif refs:
+            last_story = _last_story(result, checked, last_story)
+            loose = [ref for ref in refs if notes.mode(ref) != "inline"]
+            if last_story is None:
+                waiting += loose
+            elif loose:
+                hung.setdefault(last_story, []).extend(loose)
+            if line.text.strip():
+                result.append(TextLine(line.number, (line.text,)))
+            staying = [ref for ref in refs if notes.mode(ref) == "inline"]
+            if staying:
+                result.append(TextLine(line.number, tuple(staying)))
+            checked = len(result)
+        else:
+            result.append(line)
+    if waiting:
+        result.append(TextLine(lines[-1].number, tuple(waiting)))
+    for index, refs in hung.items():
+        spans = result[index].spans
+        spans = (*spans[:-1], spans[-1].rstrip()) if isinstance(spans[-1], str) else spans
+        result[index] = TextLine(result[index].number, (*spans, *refs))
+    return result
+
+
+def renumbered_line_by_line(lines: list[TextLine], notes: list[Note]) -> tuple[tuple[TextLine, ...], tuple[Note, ...]]:
+    """notes._renumbered as it was written first: every line looked at (the oracle of the lines with references)."""
+    order: dict[int, int] = {}
+    renumbered = []
+    for line in lines:
+        for span in line.spans:
+            if isinstance(span, NoteRef):
+                order.setdefault(span.index, len(order))
+        spans = tuple(NoteRef(order[span.index]) if isinstance(span, NoteRef) else span for span in line.spans)
+        renumbered.append(TextLine(line.number, spans) if spans != line.spans else line)
+    return tuple(renumbered), tuple(notes[index] for index in order)
+
+
+SPANS = ["", " ", "She left. ", "word", "***", "Chapter 2", "o0o", "  "]
+line_spans = st.lists(st.one_of(st.sampled_from(SPANS), st.builds(NoteRef, st.integers(0, 3))), max_size=3).map(tuple)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(line_spans, max_size=14), st.lists(st.sampled_from(["footnote", "endnote", "inline"]), min_size=4, max_size=4))
+def test_references_are_hung_and_numbered_looking_only_at_the_lines_that_hold_them_as_line_by_line(
+    spans: list[tuple[str | NoteRef, ...]], modes: list[str]
+) -> None:
+    notes = _Collector("ch.txt", NotesConfig(), notes=[Note("TL", f"note {index}", mode) for index, mode in enumerate(modes)])
+    lines = [TextLine(number, line_spans) for number, line_spans in enumerate(spans, 1)]
+    anchored = _anchored(lines, notes)
+    assert anchored == anchored_line_by_line(lines, notes)
+    assert _renumbered(anchored, notes.notes) == renumbered_line_by_line(anchored, notes.notes)
 
 
 # Whole books, one per mode, holding every form

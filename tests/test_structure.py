@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import FrozenInstanceError, replace
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -86,6 +88,18 @@ class NotStr(str):
 @given(texts)
 def test_one_string_is_stripped_the_fast_way_as_the_general_way_strips_it(text: str) -> None:
     assert _strip_spans((text,)) == _strip_spans((NotStr(text),))
+
+
+def test_lines_and_paragraphs_made_through_their_slots_are_the_frozen_dataclasses_they_were() -> None:
+    line = TextLine(3, ("One", NoteRef(0)))
+    assert line == TextLine(number=3, spans=("One", NoteRef(0))) == pickle.loads(pickle.dumps(line))
+    assert (line.number, line.spans, line.text, hash(line)) == (3, ("One", NoteRef(0)), "One", hash((3, ("One", NoteRef(0)))))
+    assert replace(line, number=4) == TextLine(4, line.spans) and repr(line) == "TextLine(number=3, spans=('One', NoteRef(index=0)))"
+    assert Paragraph(spans=("Two",)) == Paragraph(("Two",)) and Paragraph(("Two",)).text == "Two"
+    with pytest.raises(FrozenInstanceError):
+        line.number = 5  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        TextLine(3)  # type: ignore[call-arg]
 
 
 def test_a_chapter_without_a_heading_is_titled_from_its_file_name() -> None:
