@@ -53,6 +53,7 @@ def _set_through_slots(cls: type[_Slotted]) -> type[_Slotted]:
     return cls
 
 
+@_set_through_slots
 @_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Line:

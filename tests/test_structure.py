@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from epubgen.marks import EM_CLOSE, EM_OPEN, image_line
-from epubgen.model import Chapter, Heading, NotedChapter, NoteRef, Paragraph, Picture, SceneBreak, Span, TextLine
+from epubgen.model import Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, SceneBreak, Span, TextLine
 from epubgen.structure import _strip_spans, drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
 
 
@@ -91,6 +91,10 @@ def test_one_string_is_stripped_the_fast_way_as_the_general_way_strips_it(text: 
 
 
 def test_lines_and_paragraphs_made_through_their_slots_are_the_frozen_dataclasses_they_were() -> None:
+    source_line = Line(2, "Zero")
+    assert source_line == Line(number=2, text="Zero") == pickle.loads(pickle.dumps(source_line)) and repr(source_line) == "Line(number=2, text='Zero')"
+    with pytest.raises(FrozenInstanceError):
+        source_line.text = "One"  # type: ignore[misc]
     line = TextLine(3, ("One", NoteRef(0)))
     assert line == TextLine(number=3, spans=("One", NoteRef(0))) == pickle.loads(pickle.dumps(line))
     assert (line.number, line.spans, line.text, hash(line)) == (3, ("One", NoteRef(0)), "One", hash((3, ("One", NoteRef(0)))))
