@@ -151,7 +151,7 @@ class _Outlined:
     def _folder_sources(self, read: list[ReadChapter]) -> SourceSet:
         """The facts of a folder's files, now that the workers read them; a file that could not be
         read stops the build, unless skip_bad."""
-        names, warnings, notices = [], [], []
+        names, mtimes, warnings, notices = [], [], [], []
         for file, result in zip(self.files, read):
             if result.error is not None:
                 if not self.config.skip_bad:
@@ -159,9 +159,10 @@ class _Outlined:
                 warnings.append(skipped(result.error))
                 continue
             names.append(file)
+            mtimes.append(result.mtime)
             warnings += result.warnings
             notices.append(result.notice)
-        return folder_set(self.input_path, len(self.files), names, (), warnings, notices)
+        return folder_set(self.input_path, len(self.files), names, mtimes, (), warnings, notices)
 
     def _book(self, outlines: list[Outline | None], title: str | None, credits: tuple, removals: tuple[Removal, ...]) -> Book:
         chapters = [outline.chapter for outline in outlines if outline is not None]

@@ -53,7 +53,9 @@ def write_changed(
     caches: dict[Path, _Cache] = {}
     unchanged, to_write = [], []
     for path, book in planned:
-        folder_cache = caches.setdefault(path.parent, _Cache.load(path.parent))
+        if path.parent not in caches:
+            caches[path.parent] = _Cache.load(path.parent)
+        folder_cache = caches[path.parent]
         key = book_key(book, digest)
         if not force and folder_cache.holds(path, key):
             unchanged.append(path)
@@ -80,25 +82,19 @@ def _document(made: Callable[[], list[Mapping[int, Deflated]]], index: int, know
 def book_key(book: Book, digest: Callable[[Chapter], str]) -> str:
     """A hash of everything that decides an EPUB's bytes.
 
-    The dataclasses' repr is a complete, deterministic serialisation: of the book with its
-    chapters outlined (no blocks), then each chapter's digest, which stands for the rest (a digest
-    of what the chapter is made from: see epubgen.pipeline). The code making it is part of the key,
-    by its version and a fingerprint of its files, with the versions of Python and the libraries
-    (dependency_versions). Removals and warnings are left out: they describe the whole series (a new
-    chapter adds a warning) but are not packaged.
+    The dataclasses' repr is a complete, deterministic serialisation: of the book without its
+    chapters (its volumes hold how many they have), then each chapter's digest, which stands for the
+    whole chapter (a digest of what the chapter is made from: see epubgen.pipeline). The code making
+    it is part of the key, by its version and a fingerprint of its files, with the versions of Python
+    and the libraries (dependency_versions). Removals and warnings are left out: they describe the
+    whole series (a new chapter adds a warning) but are not packaged.
     """
-    outlined = tuple(map(_outlined, book.chapters))
-    volumes = tuple(replace(volume, chapters=tuple(map(_outlined, volume.chapters))) for volume in book.volumes)
-    packaged = replace(book, chapters=outlined, volumes=volumes, removals=(), warnings=())
-    key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\n{dependency_versions()}\n{packaged!r}\n".encode())
+    volumes = tuple((replace(volume, chapters=()), len(volume.chapters)) for volume in book.volumes)
+    packaged = replace(book, chapters=(), volumes=(), removals=(), warnings=())
+    key = hashlib.sha256(f"epubgen {version('epubgen')} {code_fingerprint()}\n{dependency_versions()}\n{packaged!r}\n{volumes!r}\n".encode())
     for chapter in book.chapters:
         key.update(digest(chapter).encode())
     return key.hexdigest()
-
-
-def _outlined(chapter: Chapter) -> Chapter:
-    """The chapter without its blocks (itself when it has none: a build's chapters are outlines already)."""
-    return replace(chapter, blocks=()) if chapter.blocks else chapter
 
 
 @cache

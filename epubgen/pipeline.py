@@ -77,6 +77,8 @@ class ReadChapter:
     """A digest of the chapter as read (_source_digest)."""
     file_key: tuple[bytes, int] | None = None
     """A digest of its file's bytes, and the file's time: what a memory of the chapter is valid for."""
+    mtime: int = 0
+    """The time of the file it was read from (file_mtime; 0 for a chapter read already)."""
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ def _ruled(
     done = apply_rules(read.chapter, cleaner)
     source_digest = _source_digest(read.chapter, content)
     state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, source_digest)
-    return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key)
+    return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key, read.chapter.mtime)
 
 
 def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | str | None]:

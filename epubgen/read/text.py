@@ -46,7 +46,7 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
         warnings += chapter.warnings
         read.append(file)
         notices.append(chapter.notice)
-    return folder_set(path, len(files), read, tuple(chapters), warnings, notices)
+    return folder_set(path, len(files), read, [chapter.mtime for chapter in chapters], tuple(chapters), warnings, notices)
 
 
 @dataclass(frozen=True)
@@ -98,16 +98,16 @@ def skipped(error: InputError) -> str:
 
 
 def folder_set(
-    folder: Path, count: int, read: list[Path], chapters: tuple[SourceChapter, ...], warnings: list[str], notices: list[str]
+    folder: Path, count: int, read: list[Path], mtimes: list[int], chapters: tuple[SourceChapter, ...], warnings: list[str], notices: list[str]
 ) -> SourceSet:
-    """The SourceSet of a folder whose count chapter files were read: chapters from the files read
-    (or none, when another process holds them)."""
+    """The SourceSet of a folder whose count chapter files were read (with their times: file_mtime):
+    chapters from the files read (or none, when another process holds them)."""
     if not read:
         raise InputError(f"{folder}: none of the {count} chapter files could be read")
     return SourceSet(
         chapters=chapters,
         named_in_sequence=_names_carry_sequence([file.name for file in read]),
-        newest_mtime=max(map(file_mtime, read)),
+        newest_mtime=max(mtimes),
         warnings=tuple(warnings),
         notices=tuple(notices),
     )
