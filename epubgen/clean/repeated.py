@@ -138,15 +138,12 @@ class _KeyCounts:
     def add(self, chapter: KeyedLines, possible: frozenset[int]) -> None:
         """Count the possible keys of the next chapter."""
         hashes = chapter.hashes
-        edges = set(_edge_positions(len(hashes), chapter.top))
-        seen: set[int] = set()
-        for position, key in enumerate(hashes):
-            if key not in possible:
-                continue
-            self.everywhere[key] += 1
-            self.at_edge[key] += position in edges
-            seen.add(key)
-        self.in_chapters.update(seen)
+        present = possible.intersection(hashes)  # the few possible keys the chapter holds, found in C
+        edge_keys = [hashes[position] for position in _edge_positions(len(hashes), chapter.top)]
+        for key in present:
+            self.everywhere[key] += hashes.count(key)
+            self.at_edge[key] += edge_keys.count(key)
+        self.in_chapters.update(present)
         if hashes and hashes[0] in possible:
             self.openers[hashes[0]] += 1
             self.opener_text.setdefault(hashes[0], chapter.opener)
