@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from epubgen.marks import EM_CLOSE, EM_OPEN, image_line
-from epubgen.model import Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, SceneBreak, Span, TextLine
+from epubgen.model import Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, Removal, SceneBreak, Span, TextLine
 from epubgen.structure import _strip_spans, drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
 
 
@@ -104,6 +104,9 @@ def test_lines_and_paragraphs_made_through_their_slots_are_the_frozen_dataclasse
         line.number = 5  # type: ignore[misc]
     with pytest.raises(TypeError):
         TextLine(3)  # type: ignore[call-arg]
+    removal = Removal("a.txt", 3, "Junk", "rule")
+    assert (removal.stage, replace(removal, stage="notes").stage, Removal("a.txt", 3, "Junk", "rule", stage="notes").stage) == ("clean", "notes", "notes")
+    assert Heading() == Heading(kind="chapter", number=None, title="") and Heading("prologue").kind == "prologue"
 
 
 def test_a_chapter_without_a_heading_is_titled_from_its_file_name() -> None:
