@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -132,16 +133,18 @@ class _Outlined:
 
     def remember(self) -> None:
         if self.memory is not None:
-            self.memory.remember(self.files, self.read, self.outline_list)
+            self.memory.remember(self._memory_slices())
 
     def _outline(self) -> None:
-        self.read = read = self.chapters.read()
+        read = self.chapters.read()
         if self.files:
             self.sources = self._folder_sources(read)
         detected = self.chapters.detect_repeated(read)
         total = self.job.count
         tick = (lambda done: self.progress(done, total)) if self.progress is not None else None
-        self.outline_list = outlines = self.chapters.refine(detected, tick)
+        outlines = self.chapters.refine(detected, tick)
+        # Pickled by the workers while this process makes the book: waited for before the next round.
+        self._memory_slices = cache(self.chapters.memory()) if self.memory is not None else lambda: []
         self.outlines = {id(outline.chapter): (index, outline) for index, outline in enumerate(outlines) if outline is not None}
         """Each outlined chapter's index in the input, and its outline, by the chapter's id."""
         credits = tuple(dict.fromkeys(credit for result in read for credit in result.credits))
@@ -196,6 +199,7 @@ class _Outlined:
         (a volume's chapters are all in one worker's slice: one round for all keeps every worker busy),
         but those of the numbers known for each book; return the function that waits for them: for
         each book, by chapter number. The books of a build (its volumes) share one language."""
+        self._memory_slices()
         numbered = [
             {self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1) if number not in skip}
             for book, skip in zip(books, known)

@@ -11,8 +11,9 @@ code, on the same Python and libraries, with the same settings and language (its
 A memory that is missing, damaged (its SHA-256 is checked before anything is read from it), of
 another setup or holding anything but what a build writes there is no memory: a full build, to
 the same bytes. A memory is trusted as written: whoever can write into the output folder can
-write the EPUBs themselves. It is pickled, and read back with an unpickler that makes nothing but
-epubgen's plain data classes and a few plain types: reading one runs no code of its own.
+write the EPUBs themselves. It is pickled, a slice of chapters at a time by the worker process that
+holds them (while the calling process makes the book), and read back with an unpickler that makes
+nothing but epubgen's plain data classes and a few plain types: reading one runs no code of its own.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from epubgen.incremental import code_fingerprint, dependency_versions
 from epubgen.pipeline import Outline, ReadChapter, Remembered
 
 MEMORY_PREFIX = ".epubgen-chapters-"
-_FORMAT = 1
+_FORMAT = 2
 _MAGIC = b"epubgen chapter memory\n"
 """A memory file starts with this, then the SHA-256 of the pickle that follows."""
 _ALLOWED = {
@@ -71,26 +72,29 @@ class Memory:
         if not data.startswith(_MAGIC) or data[len(_MAGIC) : len(_MAGIC) + 32] != hashlib.sha256(payload).digest():
             return {}
         try:
-            memory = _Unpickler(io.BytesIO(payload)).load()
+            memory = _load(payload)
+            if not isinstance(memory, dict) or memory.get("setup") != self.setup or not isinstance(memory.get("slices"), list):
+                return {}
+            slices = [_load(part) for part in memory["slices"]]
         except Exception:  # noqa: BLE001 - a memory that cannot be read is no memory
             return {}
-        if not isinstance(memory, dict) or memory.get("setup") != self.setup or not isinstance(memory.get("chapters"), dict):
+        if not all(isinstance(entries, dict) for entries in slices):
             return {}
-        return {name: entry for name, entry in memory["chapters"].items() if _well_formed(entry)}
+        return {name: entry for entries in slices for name, entry in entries.items() if _well_formed(entry)}
 
-    def remember(self, files: Sequence[Path], read: Sequence[ReadChapter], outlines: Sequence[Outline | None]) -> None:
-        """Write, atomically, what a build made of each chapter file it read. A memory that cannot be
-        written is none: the EPUBs written into the same folder say what is wrong with it."""
-        chapters = {
-            file.name: Remembered(result.file_key, result, outline)
-            for file, result, outline in zip(files, read, outlines)
-            if result.error is None and result.file_key is not None
-        }
-        payload = pickle.dumps({"setup": self.setup, "chapters": chapters}, protocol=pickle.HIGHEST_PROTOCOL)
+    def remember(self, slices: Sequence[bytes]) -> None:
+        """Write, atomically, what a build made of each chapter file it read: each slice of them
+        pickled already by the process that holds it (epubgen.pipeline: Chapters.memory). A memory
+        that cannot be written is none: the EPUBs written into the same folder say what is wrong with it."""
+        payload = pickle.dumps({"setup": self.setup, "slices": list(slices)}, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             write_atomically(self.path, lambda file: file.write(_MAGIC + hashlib.sha256(payload).digest() + payload))
         except OutputError:
             return
+
+
+def _load(data: bytes) -> object:
+    return _Unpickler(io.BytesIO(data)).load()
 
 
 def _well_formed(entry: object) -> bool:

@@ -19,8 +19,10 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import accumulate
 from multiprocessing.connection import Connection, wait
 
 MIN_ITEMS = 200
@@ -52,9 +54,13 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _slices(count: int, processes: int) -> list[tuple[int, int]]:
-    """Even consecutive slices of range(count), one per process."""
-    bounds = [count * index // processes for index in range(processes + 1)]
+def _slices(count: int, processes: int, weights: Sequence[float] | None = None) -> list[tuple[int, int]]:
+    """Consecutive slices of range(count), one per process: even, or of about the same total weight."""
+    if weights is None:
+        bounds = [count * index // processes for index in range(processes + 1)]
+    else:
+        running = list(accumulate(weights, initial=0.0))
+        bounds = [0, *(bisect_left(running, running[-1] * index / processes) for index in range(1, processes)), count]
     return list(zip(bounds, bounds[1:]))
 
 
@@ -84,12 +90,13 @@ class Team:
             results = team.run(round, arguments...)   # one result per slice, in slice order
     """
 
-    def __init__(self, count: int, state: dict | None = None, min_items: int = MIN_ITEMS):
-        """state: what each slice's state starts with (handed to the children as they fork, not pickled)."""
+    def __init__(self, count: int, state: dict | None = None, min_items: int = MIN_ITEMS, weights: Sequence[float] | None = None):
+        """state: what each slice's state starts with (handed to the children as they fork, not
+        pickled); weights: how much work each item is expected to be, when not the same for all."""
         processes = min(usable_cpus(), count // max(min_items // 2, 1))
         if processes < 2 or count < min_items or not _can_fork():
             processes = 1
-        self.slices = _slices(count, processes)
+        self.slices = _slices(count, processes, weights)
         self._state = dict(state or {})
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
 

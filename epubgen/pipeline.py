@@ -23,6 +23,7 @@ only made again if an EPUB to write holds it (from the same bytes, or the build 
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from hashlib import blake2b
@@ -95,6 +96,11 @@ class Outline:
     """What was taken out of it (rules, repeated edge lines, notes), in line order."""
 
 
+REMEMBERED_WORK = 0.05
+"""About what a remembered chapter file costs a rebuild (read and hashed, its memory kept) next to a
+new one (decoded, cleaned, refined, made into a document): the workers' slices are cut to even out
+the work, so that the new chapters of a rebuild, all at the end, are not left to the last worker."""
+
 AS_REMEMBERED = "as remembered"
 """A round's word on a chapter whose result is the one remembered: the calling process has the
 memory too (it read it before the workers forked), so nothing more needs to come back."""
@@ -114,7 +120,8 @@ class Chapters:
 
     def __init__(self, job: Job):
         self.job = job
-        self._team = Team(job.count, {"job": job})
+        weights = [REMEMBERED_WORK if file.name in job.memory else 1.0 for file in job.files] if job.memory else None
+        self._team = Team(job.count, {"job": job}, weights=weights)
 
     def __enter__(self) -> Chapters:
         self._team.__enter__()
@@ -135,6 +142,11 @@ class Chapters:
         """Outlines of the chapters read (None for those that could not be)."""
         outlines = _joined(self._team.run(_refine_round, detected, progress=progress))
         return [self._recalled(index).outline if isinstance(outline, str) else outline for index, outline in enumerate(outlines)]
+
+    def memory(self) -> Callable[[], list[bytes]]:
+        """Start pickling, where the chapters are, what is to be remembered of them (after refine);
+        return the function that waits for it: a pickled {file name: Remembered} per slice."""
+        return self._team.start(_memory_round)
 
     def _recalled(self, index: int) -> Remembered:
         return self.job.memory[self.job.files[index].name]
@@ -192,12 +204,15 @@ def _joined(parts: list[list]) -> list:
 def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChapter | str]:
     job: Job = state["job"]
     cleaner = Cleaner.of(job.config.clean)
-    results = []
+    results: list[ReadChapter | str] = []
+    said = state["read"] = {}
     for index in range(start, stop):
         try:
-            results.append(_read(job, index, cleaner, state))
+            result = _read(job, index, cleaner, state)
         except InputError as error:
-            results.append(ReadChapter(error=error))
+            result = ReadChapter(error=error)
+        results.append(result)
+        said[index] = state[index].read if isinstance(result, str) else result
     return results
 
 
@@ -254,6 +269,7 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
     context = _context_digest(job, detected)
     state.update(detected=detected, context=context, cleaner=Cleaner.of(job.config.clean))
     results: list[Outline | str | None] = []
+    outlines = state["outlines"] = {}
     for index in range(start, stop):
         if index not in state:
             results.append(None)
@@ -262,12 +278,27 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
         if isinstance(kept, Remembered):
             if kept.outline is not None and kept.outline.digest == _chapter_digest(context, kept.read.source_digest):
                 results.append(AS_REMEMBERED)
+                outlines[index] = kept.outline
                 tick()
                 continue
         chapter, removals, digest = _refined_at(state, index)
-        results.append(Outline(replace(chapter, blocks=()), chapter_identity(chapter), chapter_length(chapter), digest, removals))
+        outlines[index] = Outline(replace(chapter, blocks=()), chapter_identity(chapter), chapter_length(chapter), digest, removals)
+        results.append(outlines[index])
         tick()
     return results
+
+
+def _memory_round(state: dict, start: int, stop: int, tick: Tick) -> bytes:
+    """What is to be remembered of the slice's chapter files (epubgen.memory), pickled where the
+    chapters are: each file read as text, by name, as rounds 1 and 2 left it."""
+    job: Job = state["job"]
+    outlines = state["outlines"]
+    entries = {
+        job.files[index].name: Remembered(read.file_key, read, outlines.get(index))
+        for index, read in state["read"].items()
+        if read.error is None and read.file_key is not None
+    }
+    return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], str]:

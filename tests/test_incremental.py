@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import pickle
 import zipfile
@@ -224,12 +226,26 @@ def test_an_unreadable_or_foreign_memory_is_no_memory(series: Path, tmp_path: Pa
     assert _epub_bytes(build(series, CONFIG, out).paths) == expected
 
 
+class _Touching:
+    """What unpickling runs code would show: a file made."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
 def test_the_memory_refuses_to_make_anything_but_its_own_data(tmp_path: Path) -> None:
+    """Whether in the memory itself or in a slice of chapters pickled by a worker: nothing runs."""
     remembered = memory.Memory(tmp_path / "memory", "setup")
-    remembered.path.write_bytes(pickle.dumps({"setup": "setup", "chapters": {"0001.txt": os.system}}))
+    foreign = pickle.dumps({"0001.txt": _Touching(tmp_path / "ran")})
     with pytest.raises(pickle.UnpicklingError):
-        memory._Unpickler(remembered.path.open("rb")).load()
-    assert remembered.recall() == {}
+        memory._Unpickler(io.BytesIO(foreign)).load()
+    for payload in (pickle.dumps({"setup": "setup", "slices": [foreign]}), pickle.dumps({"setup": "setup", "slices": _Touching(tmp_path / "ran")})):
+        remembered.path.write_bytes(memory._MAGIC + hashlib.sha256(payload).digest() + payload)
+        assert remembered.recall() == {}
+    assert not (tmp_path / "ran").exists()
 
 
 def test_a_saved_page_is_read_again_at_every_build_since_its_images_are_files_of_their_own(tmp_path: Path) -> None:
@@ -319,5 +335,5 @@ def test_documents_are_taken_from_the_last_epub_only_for_the_same_chapter_at_the
 def test_a_memory_that_cannot_be_written_is_none_and_no_error(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
     unwritable = memory.Memory(tmp_path / "a-file" / "memory", "setup")
-    unwritable.remember([], [], [])
+    unwritable.remember([])
     assert unwritable.recall() == {}

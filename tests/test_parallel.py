@@ -126,6 +126,20 @@ def test_a_team_returns_the_slices_in_order_and_keeps_their_state(monkeypatch: p
         assert len(parts) == 3 and len({pid for pid, _ in parts}) == 3 and os.getpid() not in {pid for pid, _ in parts}
 
 
+def test_weighted_slices_even_out_the_work_and_still_cover_every_item_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild's new chapters, all at the end, weigh more than the remembered ones before them."""
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    count = parallel.MIN_ITEMS * 10
+    weights = [0.05] * (count - 40) + [1.0] * 40
+    with parallel.Team(count, weights=weights) as team:
+        parts = team.run(_pid_and_squares)
+    assert [square for _, part in parts for square in part] == [index * index for index in range(count)]
+    if sys.platform.startswith("linux"):
+        (first, cut), (_, end) = team.slices
+        assert first == 0 and end == count and abs(sum(weights[:cut]) - sum(weights[cut:])) <= 1.0
+        assert parallel.Team(count).slices == [(0, count // 2), (count // 2, count)]
+
+
 def test_a_short_job_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
     with parallel.Team(parallel.MIN_ITEMS - 1) as team:
