@@ -139,8 +139,9 @@ class Team:
 
     def start(self, work: Round, *arguments: object) -> Callable[[Callable[[int], None] | None], list]:
         """Start a round (as run does) and return the function that waits for its results, so that
-        this process can do something else meanwhile. Rounds wait in turn: wait for one before the next.
-        In a team without workers the round runs when waited for."""
+        this process can do something else meanwhile. Rounds wait in turn: the results of rounds
+        started one after the other are waited for in that order (the requests are small: sent
+        ahead, they never wait for the workers). In a team without workers the round runs when waited for."""
         if not self._children:
             return lambda progress=None: self._run_here(work, arguments, progress)
         for _, connection in self._children:

@@ -138,15 +138,17 @@ class Chapters:
         """The repeated edge junk, over the chapters that could be read."""
         return repeated.find_repeated([result.keyed for result in read if result.keyed is not None], self.job.config.clean)
 
-    def refine(self, detected: repeated.Repeated, progress: Callable[[int], None] | None = None) -> list[Outline | None]:
-        """Outlines of the chapters read (None for those that could not be)."""
-        outlines = _joined(self._team.run(_refine_round, detected, progress=progress))
-        return [self._recalled(index).outline if isinstance(outline, str) else outline for index, outline in enumerate(outlines)]
-
-    def memory(self) -> Callable[[], list[bytes]]:
-        """Start pickling, where the chapters are, what is to be remembered of them (after refine);
-        return the function that waits for it: a pickled {file name: Remembered} per slice."""
-        return self._team.start(_memory_round)
+    def refine(
+        self, detected: repeated.Repeated, progress: Callable[[int], None] | None = None, remember: bool = False
+    ) -> tuple[list[Outline | None], Callable[[], list[bytes]]]:
+        """Outlines of the chapters read (None for those that could not be); and the function that
+        waits for what is to be remembered of them, pickled where they are (a pickled {file name:
+        Remembered} per slice; none unless remember). The workers go on to that as soon as they have
+        refined their slice, while this process reads the outlines and makes the book."""
+        refined = self._team.start(_refine_round, detected)
+        remembered = self._team.start(_memory_round) if remember else lambda progress=None: []
+        outlines = _joined(refined(progress))
+        return [self._recalled(index).outline if isinstance(outline, str) else outline for index, outline in enumerate(outlines)], remembered
 
     def _recalled(self, index: int) -> Remembered:
         return self.job.memory[self.job.files[index].name]
