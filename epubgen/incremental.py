@@ -46,9 +46,8 @@ def write_changed(
     by number), but those whose numbers are known, and returns the function that waits for them;
     finish(book) is the book to write, with what its key holds already but is costly to make (a
     generated cover), made meanwhile, with the EPUB's other entries and meanwhile() (what else the
-    caller has to do). The documents
-    known are those the EPUB at the same path holds already, as the last build wrote them: the same
-    chapter at the same number (Cache.documents_of).
+    caller has to do). The documents known are those the EPUB at the same path holds already, as the
+    last build wrote them: the same chapter at the same number (Cache.documents_of).
     """
     caches: dict[Path, _Cache] = {}
     unchanged, to_write = [], []

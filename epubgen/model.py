@@ -43,8 +43,8 @@ def _set_through_slots(cls: type[_Slotted]) -> type[_Slotted]:
     comes back from the workers (removals, headings) by the ten thousand.
     """
     items = fields(cls)  # type: ignore[arg-type]
-    if any(item.default_factory is not MISSING for item in items):
-        raise TypeError(f"{cls.__name__} has a field with a default factory")
+    if hasattr(cls, "__post_init__") or any(item.default_factory is not MISSING or not item.init or item.kw_only for item in items):
+        raise TypeError(f"{cls.__name__}: only plain fields (no default factory, init=False or kw_only, no __post_init__)")
     names = [item.name for item in items]
     scope = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
     scope.update({f"_default_{item.name}": item.default for item in items if item.default is not MISSING})

@@ -97,6 +97,8 @@ class Team:
         if processes < 2 or count < min_items or not _can_fork():
             processes = 1
         self.slices = _slices(count, processes, weights)
+        self._waiting: list[object] = []
+        """The rounds started and not yet waited for, oldest first."""
         self._state = dict(state or {})
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
 
@@ -142,11 +144,19 @@ class Team:
         this process can do something else meanwhile. Rounds wait in turn: the results of rounds
         started one after the other are waited for in that order (the requests are small: sent
         ahead, they never wait for the workers). In a team without workers the round runs when waited for."""
-        if not self._children:
-            return lambda progress=None: self._run_here(work, arguments, progress)
-        for _, connection in self._children:
-            connection.send((work, arguments))
-        return lambda progress=None: self._collect(progress)
+        token = object()
+        self._waiting.append(token)
+        if self._children:
+            for _, connection in self._children:
+                connection.send((work, arguments))
+
+        def wait_for_it(progress: Callable[[int], None] | None = None) -> list:
+            if not self._waiting or self._waiting[0] is not token:
+                raise RuntimeError("a team's rounds are waited for in the order they were started")
+            self._waiting.pop(0)
+            return self._collect(progress) if self._children else self._run_here(work, arguments, progress)
+
+        return wait_for_it
 
     def _run_here(self, work: Round, arguments: tuple, progress: Callable[[int], None] | None) -> list:
         start, stop = self.slices[0]
@@ -228,6 +238,11 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
             connection.send(outcome)
         except (BrokenPipeError, ConnectionResetError):
             return  # the calling process stopped (its own error says why): nothing to tell it
+        except Exception as error:  # noqa: BLE001 - a result that cannot be sent (not picklable): say why
+            try:
+                connection.send(("error", _picklable(error)))
+            except OSError:
+                return
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -79,7 +79,7 @@ class ReadChapter:
     file_key: tuple[bytes, int] | None = None
     """A digest of its file's bytes, and the file's time: what a memory of the chapter is valid for."""
     mtime: int = 0
-    """The time of the file it was read from (file_mtime; 0 for a chapter read already)."""
+    """The time of the file it was read from (file_mtime), as the chapter read already carries it (0: unknown)."""
 
 
 @dataclass(frozen=True)

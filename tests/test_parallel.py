@@ -153,6 +153,31 @@ def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest
         team.run(_fail_after_the_first_slice)
 
 
+def _an_unpicklable_result(state: dict, start: int, stop: int, tick):  # type: ignore[no-untyped-def]
+    return lambda: start
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_a_result_that_cannot_be_sent_back_is_an_error_that_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    with parallel.Team(400) as team, pytest.raises(Exception, match="pickle") as raised:
+        team.run(_an_unpicklable_result)
+    assert "stopped unexpectedly" not in str(raised.value)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_rounds_started_ahead_are_waited_for_in_the_order_they_were_started(monkeypatch: pytest.MonkeyPatch, jobs: str) -> None:
+    """With workers or without, a round's results are its own: waiting out of turn is an error, not a mix-up."""
+    monkeypatch.setenv("EPUBGEN_JOBS", jobs)
+    with parallel.Team(400) as team:
+        first = team.start(_pid_and_squares)
+        second = team.start(_rounds_seen)
+        with pytest.raises(RuntimeError, match="order they were started"):
+            second()
+        assert [square for _, part in first() for square in part] == [index * index for index in range(400)]
+        assert second() == [1] * len(team.slices)  # run after the first round, in each slice
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pickle
-from dataclasses import FrozenInstanceError, replace
+from dataclasses import FrozenInstanceError, dataclass, field, replace
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from epubgen.marks import EM_CLOSE, EM_OPEN, image_line
-from epubgen.model import Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, Removal, SceneBreak, Span, TextLine
+from epubgen.model import Chapter, Heading, Line, NotedChapter, NoteRef, Paragraph, Picture, Removal, SceneBreak, Span, TextLine, _set_through_slots
 from epubgen.structure import _strip_spans, drop_duplicates, is_scene_break, missing_chapters, order_chapters, structure_chapter
 
 
@@ -107,6 +107,13 @@ def test_lines_and_paragraphs_made_through_their_slots_are_the_frozen_dataclasse
     removal = Removal("a.txt", 3, "Junk", "rule")
     assert (removal.stage, replace(removal, stage="notes").stage, Removal("a.txt", 3, "Junk", "rule", stage="notes").stage) == ("clean", "notes", "notes")
     assert Heading() == Heading(kind="chapter", number=None, title="") and Heading("prologue").kind == "prologue"
+
+    @dataclass(frozen=True, slots=True)
+    class Keyword:
+        value: int = field(kw_only=True)
+
+    with pytest.raises(TypeError, match="only plain fields"):
+        _set_through_slots(Keyword)
 
 
 def test_a_chapter_without_a_heading_is_titled_from_its_file_name() -> None:

@@ -39,8 +39,8 @@ class Cleaner:
     watermarks: bool
     credits: bool
     detect_repeated: bool
-    _screens: dict[tuple[str, int], _Screen] = field(default_factory=dict, repr=False, compare=False)
-    """Per line key met so far: screen_for."""
+    screens: dict[tuple[str, int], _Screen] = field(default_factory=dict, repr=False, compare=False)
+    """Per line key met so far: screen_for (looked up here first by the loop over every line)."""
 
     @classmethod
     def of(cls, config: CleanConfig) -> Cleaner:
@@ -58,10 +58,10 @@ class Cleaner:
     def screen_for(self, key: tuple[str, int]) -> _Screen:
         """What a stripped line with key (rules.screen_key) is tried on: the cut rules and line rules
         it may match (RuleSet.checks_by_key), and whether it may be a credit line."""
-        screen = self._screens.get(key)
+        screen = self.screens.get(key)
         if screen is None:
             cut_checks, line_checks = self.rules.checks_by_key(key)
-            screen = self._screens[key] = (cut_checks, line_checks, self.credits and credits.may_start_credit(key[0]))
+            screen = self.screens[key] = (cut_checks, line_checks, self.credits and credits.may_start_credit(key[0]))
         return screen
 
 
@@ -131,7 +131,7 @@ def _kept_by_rules(
     cut_by: str | None = None
     texts = _ChapterTexts(chapter.lines, cleaner.watermarks, cleaner.rules)
     plains, lowereds, watermark_lines, fragment_lines = texts.plain, texts.lowered, texts.watermark_lines, texts.fragment_lines
-    screens, screen_for, starts_a_credit = cleaner._screens, cleaner.screen_for, credits.credit_start()
+    screens, screen_for, starts_a_credit = cleaner.screens, cleaner.screen_for, credits.credit_start()
     lengths = cleaner.rules.line_lengths
     for index, line in enumerate(chapter.lines):
         if not line.text.strip():

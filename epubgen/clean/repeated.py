@@ -174,6 +174,8 @@ def line_keys(lines: list[Line], lowered: list[str] | None = None) -> list[str]:
     digit and space of the chapter is ASCII (else the patterns run on every line). Other lines are
     their own key once stripped.
     """
+    if lowered is not None and len(lowered) != len(lines):
+        raise ValueError(f"{len(lowered)} lines in lower case for {len(lines)} lines")
     joined = "\n".join(line.text for line in lines)
     if joined.count("\n") != len(lines) - 1:
         return [line_key(line.text) for line in lines]

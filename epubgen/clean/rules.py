@@ -183,7 +183,8 @@ def first_character_class(pattern: str) -> re.Pattern[str] | None:
     start with; None when that cannot be told. A line starting with another character needs no
     try at the pattern (a fullmatch of a line that is not empty, or a match that cannot be empty).
 
-    For a match at the start of a text that is not empty (a stripped line). Worked out from the
+    For a match at the start of a stripped line that is not empty (so that `$` cannot match there:
+    it would before a final line break). Worked out from the
     parsed pattern: what its first consuming element can match, over every alternative, and past
     optional and zero-width elements; a lookahead leading a sequence narrows what the sequence can
     start with (`(?=[^"]{0,300}$)` rules out a quote), other lookarounds are passed: the class is
@@ -198,9 +199,10 @@ def first_character_class(pattern: str) -> re.Pattern[str] | None:
 
 @cache
 def longest_match(pattern: str) -> float:
-    """The most characters a fullmatch of pattern (case ignored) can span; inf when unbounded or
-    unknown. A lookahead leading the pattern (or each of its alternatives) that must reach the end
-    of the text within n characters (`(?=[^"]{0,300}$)`) bounds it too."""
+    """The most characters a fullmatch of pattern (case ignored) of a stripped line can span; inf
+    when unbounded or unknown. A lookahead leading the pattern (or each of its alternatives) that must
+    reach the end of the line within n characters (`(?=[^"]{0,300}$)`) bounds it too (`$` matches
+    only at the end of a line with no final line break)."""
     try:
         parsed = sre_parser.parse(pattern, re.IGNORECASE)
     except (re.error, TypeError, ValueError):

@@ -73,7 +73,7 @@ class Deflated:
 
     @classmethod
     def of(cls, data: bytes) -> Deflated:
-        return cls(zlib.crc32(data), len(data), deflate.deflate_compress(data, DEFLATE_LEVEL))
+        return cls(zlib.crc32(data), len(data), bytes(deflate.deflate_compress(data, DEFLATE_LEVEL)))
 
 
 def write_epub(book: Book, path: Path, documents: Mapping[int, Deflated] | None = None) -> None:
@@ -113,7 +113,8 @@ def default_identifier(metadata: Metadata) -> str:
 
 
 def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> None:
-    """Zip entries reproducibly: mimetype first and stored, the rest sorted, fixed timestamps.
+    """Zip entries reproducibly, into a seekable file: mimetype first and stored, the rest sorted,
+    fixed timestamps.
 
     Each entry is made (a chapter's document) and compressed as it is written, unless it comes
     compressed already (Deflated): the bytes are the same either way.
