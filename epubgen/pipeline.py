@@ -23,7 +23,9 @@ only made again if an EPUB to write holds it (from the same bytes, or the build 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from hashlib import blake2b
@@ -37,7 +39,7 @@ from epubgen.notes import extract_notes
 from epubgen.package.epub import STYLESHEET, Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
-from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, file_mtime, read_bytes
+from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, read_file
 from epubgen.structure import chapter_identity, chapter_length, structure_chapter
 from epubgen.typography import refine
 
@@ -78,8 +80,11 @@ class ReadChapter:
     """A digest of the chapter as read (_source_digest)."""
     file_key: tuple[bytes, int] | None = None
     """A digest of its file's bytes, and the file's time: what a memory of the chapter is valid for."""
+    stat: Stat | None = None
+    """The file's stat when it vouches for those bytes (_vouching): then a file with the same stat
+    need not be read again to be known unchanged."""
     mtime: int = 0
-    """The time of the file it was read from (file_mtime), as the chapter read already carries it (0: unknown)."""
+    """The time of the file it was read from, in whole seconds, as the chapter read carries it (0: unknown)."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,11 @@ class Outline:
     """What was taken out of it (rules, repeated edge lines, notes), in line order."""
 
 
-REMEMBERED_WORK = 0.05
-"""About what a remembered chapter file costs a rebuild (read and hashed, its memory kept) next to a
-new one (decoded, cleaned, refined, made into a document): the workers' slices are cut to even out
-the work, so that the new chapters of a rebuild, all at the end, are not left to the last worker."""
+REMEMBERED_WORK = 0.02
+"""About what a remembered chapter file costs a rebuild (its stat looked at, or it is read and
+hashed) next to a new one (decoded, cleaned, refined, made into a document): the workers' slices are
+cut to even out the work, so that the new chapters of a rebuild, all at the end, are not left to the
+last worker."""
 
 AS_REMEMBERED = "as remembered"
 """A round's word on a chapter whose result is the one remembered: the calling process has the
@@ -108,7 +114,8 @@ memory too (it read it before the workers forked), so nothing more needs to come
 
 @dataclass(frozen=True)
 class Remembered:
-    """What a build made of a chapter file: valid while the file's bytes and time are file_key."""
+    """What a build made of a chapter file: valid while the file's bytes and time are file_key (or,
+    without reading it, while its stat is read.stat)."""
 
     file_key: tuple[bytes, int]
     read: ReadChapter
@@ -226,26 +233,57 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | 
         source = job.sources[index]
         return _ruled(job, index, ChapterFile(source, [], ""), _text_digest(source), cleaner, state, None)
     file = job.files[index]
-    data, file_key = _file_bytes(file)
     rememberable = file.suffix.lower() not in HTML_SUFFIXES  # a page's images are files of their own
     remembered = job.memory.get(file.name) if rememberable else None
-    if remembered is not None and remembered.file_key == file_key:
+    if remembered is not None and remembered.read.stat is not None and _stat_of(file) == remembered.read.stat:
         state[index] = remembered
         return AS_REMEMBERED
-    return _ruled(job, index, _decoded(job, file, data, file_key), file_key[0], cleaner, state, file_key if rememberable else None)
+    data, file_key, stat = _file_bytes(file)
+    if remembered is not None and remembered.file_key == file_key:
+        state[index] = replace(remembered, read=replace(remembered.read, stat=stat))
+        return AS_REMEMBERED
+    decoded = _decoded(job, file, data, file_key)
+    return _ruled(job, index, decoded, file_key[0], cleaner, state, *((file_key, stat) if rememberable else (None, None)))
 
 
-def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int]]:
-    """A chapter file's bytes, and its key: a digest of them and the file's time."""
-    data, mtime = read_bytes(file), file_mtime(file)
-    return data, (blake2b(data, digest_size=16).digest(), mtime)
+Stat = tuple[int, int, int, int]
+"""A file's size, modification and change times (ns) and inode: what any change to the file changes."""
+
+VOUCHING_AGE_NS = 2_000_000_000
+"""How long a file must have been left alone when it is read for its stat to vouch for its bytes."""
+
+
+def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int], Stat | None]:
+    """A chapter file's bytes, its key (a digest of them and the file's time) and its stat when it
+    vouches for them (_vouching)."""
+    data, status = read_file(file)
+    return data, (blake2b(data, digest_size=16).digest(), int(status.st_mtime)), _vouching(status)
+
+
+def _vouching(status: os.stat_result) -> Stat | None:
+    """The stat, when it tells the bytes read apart from any others the file may hold later: on a
+    POSIX system (the change time there is set by the system on every write, rename or link, never
+    by a program), for a file last changed well before it was read. A file changed later, even
+    to the same size and with its modification time set back, has another change time; one changed
+    within the clock's tick of being read would not, so such a file is hashed again next time."""
+    if os.name != "posix" or status.st_ctime_ns > time.time_ns() - VOUCHING_AGE_NS:
+        return None
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+def _stat_of(file: Path) -> Stat | None:
+    try:
+        status = os.stat(file)
+    except OSError:
+        return None  # the read that follows says what is wrong
+    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 
 def _read_again(job: Job, index: int, remembered: Remembered) -> ChapterFile:
     """A remembered chapter's file, read now that its text is needed; InputError if it changed
     since round 1 (a download still writing into the folder): its outline is already in the book."""
     file = job.files[index]
-    data, file_key = _file_bytes(file)
+    data, file_key, _ = _file_bytes(file)
     if file_key != remembered.file_key:
         raise InputError(f"{file.name}: the file changed during the build; build again")
     return _decoded(job, file, data, file_key)
@@ -256,14 +294,22 @@ def _decoded(job: Job, file: Path, data: bytes, file_key: tuple[bytes, int]) -> 
 
 
 def _ruled(
-    job: Job, index: int, read: ChapterFile, content: bytes, cleaner: Cleaner, state: dict, file_key: tuple[bytes, int] | None
+    job: Job,
+    index: int,
+    read: ChapterFile,
+    content: bytes,
+    cleaner: Cleaner,
+    state: dict,
+    file_key: tuple[bytes, int] | None,
+    stat: Stat | None = None,
 ) -> ReadChapter:
     """Run the rules on a chapter read (content: what its text was made from, see _source_digest),
-    keep the result in state, and say what they found."""
+    keep the result in state, and say what they found (with the file's key and stat, when it is to
+    be remembered)."""
     done = apply_rules(read.chapter, cleaner)
     source_digest = _source_digest(read.chapter, content)
     state[index] = (read.chapter if job.keep_sources else replace(read.chapter, lines=()), done, source_digest)
-    return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key, read.chapter.mtime)
+    return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key, stat, read.chapter.mtime)
 
 
 def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | str | None]:

@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import pickle
+import time
 import zipfile
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -337,3 +338,51 @@ def test_a_memory_that_cannot_be_written_is_none_and_no_error(tmp_path: Path) ->
     unwritable = memory.Memory(tmp_path / "a-file" / "memory", "setup")
     unwritable.remember([])
     assert unwritable.recall() == {}
+
+
+def _files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read: list[str] = []
+    real = pipeline.read_file
+    monkeypatch.setattr(pipeline, "read_file", lambda file: read.append(file.name) or real(file))
+    return read
+
+
+def _built_well_after_the_download(series: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build, its files left alone long enough before it for their stats to vouch for them."""
+    later = time.time_ns() + 10 * pipeline.VOUCHING_AGE_NS
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.time, "time_ns", lambda: later)
+        build(series, CONFIG, out)
+
+
+def test_a_file_left_alone_is_known_unchanged_by_its_stat_and_not_read_again(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _built_well_after_the_download(series, tmp_path / "out", monkeypatch)
+    download(series, 26, 30, A_DAY_LATER)
+    read = _files_read(monkeypatch)
+    rebuilt = build(series, CONFIG, tmp_path / "out")
+    assert sorted(read) == [f"{number:04d}.txt" for number in range(26, 31)]
+    assert _epub_bytes(rebuilt.paths) == _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
+
+
+def test_a_file_rewritten_to_its_size_and_time_is_read_again_for_its_change_time(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _built_well_after_the_download(series, tmp_path / "out", monkeypatch)
+    chapter = series / "0007.txt"
+    text = chapter.read_text(encoding="utf-8")
+    chapter.write_text(text.replace("dusk", "dawn"), encoding="utf-8")
+    os.utime(chapter, (DOWNLOADED, DOWNLOADED))
+    read = _files_read(monkeypatch)
+    rebuilt = build(series, CONFIG, tmp_path / "out")
+    assert "0007.txt" in read
+    assert "at dawn" in OpenedEpub(rebuilt.paths[0]).text()
+    assert _epub_bytes(rebuilt.paths) == _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
+
+
+def test_a_file_read_soon_after_it_changed_is_hashed_again_next_time(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the clock's tick of a change, a stat cannot tell the bytes read from the next ones."""
+    changed = max(path.stat().st_ctime_ns for path in series.glob("*.txt"))
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.time, "time_ns", lambda: changed + pipeline.VOUCHING_AGE_NS // 2)
+        build(series, CONFIG, tmp_path / "out")
+    read = _files_read(monkeypatch)
+    build(series, CONFIG, tmp_path / "out")
+    assert len(read) == 25

@@ -60,7 +60,8 @@ class ChapterFile:
 
 def read_chapter_file(file: Path, encoding: str | None = None) -> ChapterFile:
     """Read one chapter file of a folder, or raise InputError naming it."""
-    return chapter_from_bytes(file, read_bytes(file), file_mtime(file), encoding)
+    data, status = read_file(file)
+    return chapter_from_bytes(file, data, int(status.st_mtime), encoding)
 
 
 def chapter_from_bytes(file: Path, data: bytes, mtime: int, encoding: str | None = None) -> ChapterFile:
@@ -74,14 +75,6 @@ def shown_name(name: str) -> str:
     """A file name as text that can be shown and written into a book: bytes of the name that are not
     UTF-8 (which Python keeps as lone surrogates) become U+FFFD."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def file_mtime(file: Path) -> int:
-    """A file's modification time, in whole seconds since the epoch."""
-    try:
-        return int(file.stat().st_mtime)
-    except OSError as error:
-        raise InputError(f"{file.name}: cannot read the file ({error.strerror})") from None
 
 
 def folder_files(folder: Path) -> list[Path]:
@@ -100,7 +93,7 @@ def skipped(error: InputError) -> str:
 def folder_set(
     folder: Path, count: int, read: list[Path], mtimes: list[int], chapters: tuple[SourceChapter, ...], warnings: list[str], notices: list[str]
 ) -> SourceSet:
-    """The SourceSet of a folder whose count chapter files were read (with their times: file_mtime):
+    """The SourceSet of a folder whose count chapter files were read (with their times, in whole seconds):
     chapters from the files read (or none, when another process holds them)."""
     if not read:
         raise InputError(f"{folder}: none of the {count} chapter files could be read")
@@ -144,7 +137,7 @@ def _names_carry_sequence(names: list[str]) -> bool:
 
 
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
-    decoded = decode(read_bytes(path), path.name, encoding)
+    decoded = decode(read_file(path)[0], path.name, encoding)
     if path.suffix.lower() in HTML_SUFFIXES:
         chapter, warnings = _chapter_file(path, decoded.text)
         return SourceSet(
@@ -246,8 +239,11 @@ def _numbered_lines(text: str) -> tuple[Line, ...]:
     return tuple(map(Line, count(1), text.split("\n")))
 
 
-def read_bytes(path: Path) -> bytes:
+def read_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """A file's bytes, and its status as they were read (one open file: no second lookup by name)."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            return handle.read(), status
     except OSError as error:
         raise InputError(f"{path.name}: cannot read the file ({error.strerror})") from None
