@@ -23,7 +23,7 @@ from epubgen.package.epub import Deflated
 from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
-from epubgen.read.text import folder_files, folder_set, shown_name, skipped
+from epubgen.read.text import folder_files, folder_set, shown_name, skipped, stats_vouch_in
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
 from epubgen.volumes import split_volumes
 
@@ -110,7 +110,8 @@ class _Outlined:
         remembering = memory_folder is not None and self.files and not keep_sources
         self.memory = Memory.of(memory_folder, input_path, config, language) if remembering else None
         recalled = self.memory.recall() if self.memory is not None and recall else {}
-        self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled)
+        stats_vouch = self.memory is not None and stats_vouch_in(input_path)
+        self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled, stats_vouch)
         self.chapters = Chapters(self.job)
 
     @classmethod

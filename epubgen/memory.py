@@ -1,19 +1,20 @@
-"""What a build made of each chapter file, remembered so that a rebuild after new chapters only
-works on what is new (epubgen.pipeline: Job.memory).
+"""What a build made of each chapter file, remembered so that a rebuild after new chapters only works
+on what is new (epubgen.pipeline: Job.memory).
 
 The memory is one file beside the EPUBs, `.epubgen-chapters-<digest of the input folder's path>`
 (several series may be built into one folder): for each chapter text file of a folder, by name, a
-digest of its bytes and its time, what the rules made of it (credits, the detector's keyed lines, a
-digest of the chapter as read) and its outline, which holds while the chapter's digest (its source,
-the settings, the language, the junk detected) is the same. It is only used by the same epubgen
-code, on the same Python and libraries, with the same settings and language (its setup key).
+digest of its bytes and its time (and its stat, where that vouches for them), what the rules made of
+it (credits, the detector's keyed lines, a digest of the chapter as read) and its outline, which
+holds while the chapter's digest (its source, the settings, the language, the junk detected) is the
+same. It is only used by the same epubgen code, on the same Python and libraries, with the same
+settings and language (its setup key).
 
 A memory that is missing, damaged (its SHA-256 is checked before anything is read from it), of
-another setup or holding anything but what a build writes there is no memory: a full build, to
-the same bytes. A memory is trusted as written: whoever can write into the output folder can
-write the EPUBs themselves. It is pickled, a slice of chapters at a time by the worker process that
-holds them (while the calling process makes the book), and read back with an unpickler that makes
-nothing but epubgen's plain data classes and a few plain types: reading one runs no code of its own.
+another setup or holding anything but what a build writes there is no memory: a full build, to the
+same bytes. A memory is trusted as written: whoever can write into the output folder can write the
+EPUBs themselves. It is pickled, a slice of chapters at a time by the worker process that holds them
+(while the calling process makes the book), and read back with an unpickler that makes nothing but
+epubgen's plain data classes and a few plain types: reading one runs no code of its own.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ the whole series, and the results are the same however many processes share the 
 
 A build may remember what it made of each chapter text file (Job.memory: epubgen.memory): a file
 whose bytes and time are those remembered is not decoded nor cleaned in round 1 (only read and
-hashed), and its outline is reused in round 2 when the chapter's digest is the same; its text is
-only made again if an EPUB to write holds it (from the same bytes, or the build stops).
+hashed; not even read where its stat vouches for them: _vouching), and its outline is reused in
+round 2 when the chapter's digest is the same; its text is only made again if an EPUB to write holds
+it (from the same bytes, or the build stops).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class Job:
     """Keep each chapter as read, for a report that shows removals in context."""
     memory: Mapping[str, Remembered] = field(default_factory=dict)
     """What the last build made of each chapter file, by file name (epubgen.memory)."""
+    stats_vouch: bool = False
+    """Whether the files' stats can vouch for their bytes where they are (read.text.stats_vouch_in)."""
 
     @property
     def count(self) -> int:
@@ -227,18 +230,19 @@ def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChap
 
 def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | str:
     """Read the index-th chapter and run the rules on it, keeping the result in state; a chapter
-    file remembered as it is now (its bytes and time) is not decoded nor cleaned: what is
-    remembered of it is kept instead."""
+    file remembered as it is now (its stat, where stats vouch for it; else its bytes and time) is not
+    decoded nor cleaned (nor, by its stat, read): what is remembered of it is kept instead."""
     if not job.files:
         source = job.sources[index]
         return _ruled(job, index, ChapterFile(source, [], ""), _text_digest(source), cleaner, state, None)
     file = job.files[index]
     rememberable = file.suffix.lower() not in HTML_SUFFIXES  # a page's images are files of their own
     remembered = job.memory.get(file.name) if rememberable else None
-    if remembered is not None and remembered.read.stat is not None and _stat_of(file) == remembered.read.stat:
+    if job.stats_vouch and remembered is not None and remembered.read.stat is not None and _stat_of(file) == remembered.read.stat:
         state[index] = remembered
         return AS_REMEMBERED
     data, file_key, stat = _file_bytes(file)
+    stat = stat if job.stats_vouch else None
     if remembered is not None and remembered.file_key == file_key:
         state[index] = replace(remembered, read=replace(remembered.read, stat=stat))
         return AS_REMEMBERED
@@ -256,17 +260,18 @@ VOUCHING_AGE_NS = 2_000_000_000
 def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int], Stat | None]:
     """A chapter file's bytes, its key (a digest of them and the file's time) and its stat when it
     vouches for them (_vouching)."""
+    before = time.time_ns()
     data, status = read_file(file)
-    return data, (blake2b(data, digest_size=16).digest(), int(status.st_mtime)), _vouching(status)
+    return data, (blake2b(data, digest_size=16).digest(), int(status.st_mtime)), _vouching(status, before)
 
 
-def _vouching(status: os.stat_result) -> Stat | None:
-    """The stat, when it tells the bytes read apart from any others the file may hold later: on a
-    POSIX system (the change time there is set by the system on every write, rename or link, never
-    by a program), for a file last changed well before it was read. A file changed later, even
-    to the same size and with its modification time set back, has another change time; one changed
-    within the clock's tick of being read would not, so such a file is hashed again next time."""
-    if os.name != "posix" or status.st_ctime_ns > time.time_ns() - VOUCHING_AGE_NS:
+def _vouching(status: os.stat_result, read_at: int) -> Stat | None:
+    """The stat, when it tells the bytes read apart from any others the file may hold later, where
+    stats vouch (Job.stats_vouch: the kernel sets the change time on every write, rename or link),
+    for a file last changed well before it was read (read_at, ns). A file changed later, even to the
+    same size and with its modification time set back, has another change time; one changed within
+    the clock's tick of being read would not, so such a file is hashed again next time."""
+    if status.st_ctime_ns > read_at - VOUCHING_AGE_NS:
         return None
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 

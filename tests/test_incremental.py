@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import os
 import pickle
@@ -347,6 +348,15 @@ def _files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
+build_module = importlib.import_module("epubgen.build")  # the module: the package exports build() under its name
+
+
+@pytest.fixture
+def stats_vouch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The series' folder on a file system whose stats vouch for its files, whatever this machine's /tmp is."""
+    monkeypatch.setattr(build_module, "stats_vouch_in", lambda folder: True)
+
+
 def _built_well_after_the_download(series: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first build, its files left alone long enough before it for their stats to vouch for them."""
     later = time.time_ns() + 10 * pipeline.VOUCHING_AGE_NS
@@ -355,6 +365,7 @@ def _built_well_after_the_download(series: Path, out: Path, monkeypatch: pytest.
         build(series, CONFIG, out)
 
 
+@pytest.mark.usefixtures("stats_vouch")
 def test_a_file_left_alone_is_known_unchanged_by_its_stat_and_not_read_again(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _built_well_after_the_download(series, tmp_path / "out", monkeypatch)
     download(series, 26, 30, A_DAY_LATER)
@@ -364,6 +375,7 @@ def test_a_file_left_alone_is_known_unchanged_by_its_stat_and_not_read_again(ser
     assert _epub_bytes(rebuilt.paths) == _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
 
 
+@pytest.mark.usefixtures("stats_vouch")
 def test_a_file_rewritten_to_its_size_and_time_is_read_again_for_its_change_time(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _built_well_after_the_download(series, tmp_path / "out", monkeypatch)
     chapter = series / "0007.txt"
@@ -377,12 +389,39 @@ def test_a_file_rewritten_to_its_size_and_time_is_read_again_for_its_change_time
     assert _epub_bytes(rebuilt.paths) == _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
 
 
-def test_a_file_read_soon_after_it_changed_is_hashed_again_next_time(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Within the clock's tick of a change, a stat cannot tell the bytes read from the next ones."""
+@pytest.mark.usefixtures("stats_vouch")
+def test_a_file_read_soon_after_it_changed_is_hashed_again_then_known_by_its_stat(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within the clock's tick of a change, a stat cannot tell the bytes read from the next ones: the
+    next build reads and hashes the file again, and records the stat that now vouches for it."""
     changed = max(path.stat().st_ctime_ns for path in series.glob("*.txt"))
     with monkeypatch.context() as patched:
         patched.setattr(pipeline.time, "time_ns", lambda: changed + pipeline.VOUCHING_AGE_NS // 2)
         build(series, CONFIG, tmp_path / "out")
+    read = _files_read(monkeypatch)
+    later = time.time_ns() + 10 * pipeline.VOUCHING_AGE_NS
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline.time, "time_ns", lambda: later)
+        build(series, CONFIG, tmp_path / "out")
+    assert len(read) == 25
+    build(series, CONFIG, tmp_path / "out")
+    assert len(read) == 25
+
+
+def test_stats_vouch_for_files_on_local_file_systems_only(series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not on vfat (its change time is the modification time, which programs set) nor NFS (stats from a cache)."""
+    mounts = "\n".join(
+        [
+            "22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw",
+            "40 22 8:17 / /media/usb\\040stick rw - vfat /dev/sdb1 rw",
+            "41 22 0:50 / /srv/novels rw - nfs4 server:/novels rw",
+            "42 41 0:51 / /srv/novels/local rw - xfs /dev/sdc1 rw",
+        ]
+    )
+    kinds = [text.mounted_file_system(path, mounts) for path in ("/home/reader/novel", "/media/usb stick/novel", "/srv/novels/a", "/srv/novels/local/a", "/srv/novelsx")]
+    assert kinds == ["ext4", "vfat", "nfs4", "xfs", "ext4"]
+    assert [kind in text.STAT_TRUSTED_FILE_SYSTEMS for kind in kinds] == [True, False, False, True, True]
+    monkeypatch.setattr(build_module, "stats_vouch_in", lambda folder: False)
+    _built_well_after_the_download(series, tmp_path / "out", monkeypatch)
     read = _files_read(monkeypatch)
     build(series, CONFIG, tmp_path / "out")
     assert len(read) == 25

@@ -239,6 +239,37 @@ def _numbered_lines(text: str) -> tuple[Line, ...]:
     return tuple(map(Line, count(1), text.split("\n")))
 
 
+STAT_TRUSTED_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs", "bcachefs", "jfs"})
+"""Local Linux file systems whose change time the kernel sets on every change of a file: not vfat or
+exFAT (there it is the modification time, which programs set), nor a network file system (whose stat
+may come from a cache)."""
+
+
+def stats_vouch_in(folder: Path) -> bool:
+    """Whether a file's stat in folder, unchanged since a read, shows its bytes unchanged too: on a
+    file system of STAT_TRUSTED_FILE_SYSTEMS (Linux, from /proc/self/mountinfo)."""
+    try:
+        mounts = Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return mounted_file_system(os.path.realpath(folder), mounts) in STAT_TRUSTED_FILE_SYSTEMS
+
+
+def mounted_file_system(path: str, mountinfo: str) -> str | None:
+    """The type of the file system mounted nearest above path (an absolute, resolved path), by
+    mountinfo (the text of /proc/self/mountinfo; later mounts over the same point win)."""
+    found, deepest = None, -1
+    for line in mountinfo.splitlines():
+        before, separator, after = line.partition(" - ")
+        fields = before.split()
+        if not separator or len(fields) < 5 or not after.split():
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda match: chr(int(match[1], 8)), fields[4])
+        if (path == point or path.startswith(point.rstrip("/") + "/")) and len(point) >= deepest:
+            found, deepest = after.split()[0], len(point)
+    return found
+
+
 def read_file(path: Path) -> tuple[bytes, os.stat_result]:
     """A file's bytes, and its status as they were read (one open file: no second lookup by name)."""
     try:
