@@ -144,8 +144,8 @@ class _Outlined:
         total = self.job.count
         tick = (lambda done: self.progress(done, total)) if self.progress is not None else None
         outlines, remembered = self.chapters.refine(detected, tick, remember=self.memory is not None)
+        # Pickled by the workers while this process makes the book: waited for before the next round.
         self._memory_slices = cache(remembered)
-        """Pickled by the workers while this process makes the book: waited for before the next round."""
         self.outlines = {id(outline.chapter): (index, outline) for index, outline in enumerate(outlines) if outline is not None}
         """Each outlined chapter's index in the input, and its outline, by the chapter's id."""
         credits = tuple(dict.fromkeys(credit for result in read for credit in result.credits))

@@ -273,14 +273,17 @@ def _vouching(status: os.stat_result, read_at: int) -> Stat | None:
     the clock's tick of being read would not, so such a file is hashed again next time."""
     if status.st_ctime_ns > read_at - VOUCHING_AGE_NS:
         return None
-    return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    return _stat(status)
 
 
 def _stat_of(file: Path) -> Stat | None:
     try:
-        status = os.stat(file)
+        return _stat(os.stat(file))
     except OSError:
         return None  # the read that follows says what is wrong
+
+
+def _stat(status: os.stat_result) -> Stat:
     return (status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
 
 

@@ -199,13 +199,17 @@ def _folded(plain: str, lowered: list[str] | None) -> tuple[str, bytes, str]:
     normalized = unicodedata.normalize("NFKC", plain)  # plain itself when it is NFKC already
     if lowered is not None and normalized is plain:
         folded = "\n".join(lowered)
-        encoded = folded.encode("utf-8", "surrogatepass")
-        beyond_ascii = encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+        encoded, beyond_ascii = _utf8_and_beyond_ascii(folded)
         if not any(map(_folds_further, set(beyond_ascii))):
             return folded, encoded, beyond_ascii
     folded = normalized.casefold()
-    encoded = folded.encode("utf-8", "surrogatepass")
-    return folded, encoded, encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
+    return folded, *_utf8_and_beyond_ascii(folded)
+
+
+def _utf8_and_beyond_ascii(text: str) -> tuple[bytes, str]:
+    """The text in UTF-8, and its characters beyond ASCII (found with a byte translate)."""
+    encoded = text.encode("utf-8", "surrogatepass")
+    return encoded, encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
 
 
 @cache

@@ -67,9 +67,6 @@ class RuleSet:
     line_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     """The bounded longest_match of the whole-line rules, sorted (for screen_key)."""
 
-    _by_key: dict[tuple[str, int], tuple[tuple[_Check, ...], tuple[_Check, ...]]] = field(init=False, repr=False, compare=False)
-    """Per screen_key met so far: checks_by_key."""
-
     _fragment_hints: frozenset[str] | None = field(init=False, repr=False, compare=False)
     """Every fragment rule's hints; None when a fragment rule has none."""
 
@@ -85,18 +82,15 @@ class RuleSet:
         longest = {kind: tuple(longest_match(rule.pattern) for rule in self._of_kind(kind)) for kind in ("line", "cut")}
         object.__setattr__(self, "_longest", longest)
         object.__setattr__(self, "line_lengths", tuple(sorted({int(bound) for bounds in longest.values() for bound in bounds if bound < inf})))
-        object.__setattr__(self, "_by_key", {})
         fragments = self._of_kind("fragment")
         hints = frozenset(hint for rule in fragments for hint in rule.hints) if all(rule.hints for rule in fragments) else None
         object.__setattr__(self, "_fragment_hints", hints)
 
     def checks_by_key(self, key: tuple[str, int]) -> tuple[tuple[_Check, ...], tuple[_Check, ...]]:
         """The cut rules and the line rules, in order, that a stripped line with key (screen_key) may
-        match, as far as its first character and its length tell: for first_whole_line."""
-        checks = self._by_key.get(key)
-        if checks is None:
-            checks = self._by_key[key] = (self._may_match("cut", *key), self._may_match("line", *key))
-        return checks
+        match, as far as its first character and its length tell: for first_whole_line (the
+        Cleaner keeps them, per key met: Cleaner.screen_for)."""
+        return self._may_match("cut", *key), self._may_match("line", *key)
 
     def _may_match(self, kind: str, char: str, length_range: int) -> tuple[_Check, ...]:
         """The rules of kind (whole-line) that a line starting with char (or empty: "") and in the
