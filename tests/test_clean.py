@@ -330,23 +330,23 @@ def test_a_line_holding_a_fragment_is_never_skipped_by_the_chapter_screen(lines:
             assert texts.fragment_lines is None or index in texts.fragment_lines
 
 
-_KEY_ALPHABETS = ("aB      ßİΣÉ—", "aB      \ufdd0\t\x0c\x1f\x001", "aB    \u00a0\u3000٣²Ⅻ1\t", "aB  *_éς—ﬁ\u0301 1", "aB  *_é—æ 1\t")
-"""Digits and spaces all ASCII (keys found by byte searches), or some beyond ASCII (by the patterns
+_KEY_ALPHABETS = ("aB      ßİΣÉ—#", "aB      \ufdd0\t\x0c\x1f\x001#", "aB    \u00a0\u3000٣²Ⅻ1\t", "aB  *_éς—ﬁ\u0301 1", "aB  *_é—æ 11\t\r#")
+"""Digits and spaces all ASCII (keys made by byte operations), or some beyond ASCII (by the patterns
 on every line); characters that fold further than lower case does (ß, ς), or not NFKC (ﬁ, a combining
-accent); or neither, when the keys come from the lines in lower case."""
+accent); or neither, when the keys come from the lines in lower case; a "#" of the text beside digits."""
 
 
 @settings(max_examples=300, deadline=None)
 @given(texts=st.sampled_from(_KEY_ALPHABETS).flatmap(lambda alphabet: st.lists(st.text(st.sampled_from(alphabet), max_size=12), max_size=8)))
-def test_the_keys_of_a_chapter_worked_out_at_once_are_each_line_s_own(texts: list[str]) -> None:
+def test_the_key_hashes_of_a_chapter_worked_out_at_once_are_each_line_s_own(texts: list[str]) -> None:
     lines = [Line(number, text) for number, text in enumerate(texts, 1)]
-    expected = [repeated.line_key(text) for text in texts]
-    assert repeated.line_keys(lines) == expected
-    assert repeated.line_keys(lines, [strip_marks(text).lower() for text in texts]) == expected
+    expected = list(repeated.key_hashes([repeated.line_key(text) for text in texts]))
+    assert list(repeated.line_key_hashes(lines)) == expected
+    assert list(repeated.line_key_hashes(lines, [strip_marks(text).lower() for text in texts])) == expected
 
 
 def test_case_folding_changes_no_more_than_lower_case_where_lower_case_leaves_nothing_to_fold() -> None:
-    """What line_keys relies on to take a chapter's lower case for its case folding, for every
+    """What line_key_hashes relies on to take a chapter's lower case for its case folding, for every
     character of this Python's Unicode: where no character of c.lower() changes when case-folded,
     c.casefold() is c.lower(). (Σ, lowered to ς at a word's end, has ς to fold: it is covered.)"""
     differing = [
@@ -359,9 +359,11 @@ def test_case_folding_changes_no_more_than_lower_case_where_lower_case_leaves_no
 
 
 def test_a_line_s_key_collapses_its_spaces_and_masks_its_digits() -> None:
-    texts = ["Page  12 of\tThe Novel ", "plain line", "two  spaces —  here", "ÉTÉ — 3"]
-    expected = ["page # of the novel", "plain line", "two spaces — here", "été — #"]
-    assert repeated.line_keys([Line(number, text) for number, text in enumerate(texts, 1)]) == expected
+    texts = ["Page  12 of\tThe Novel ", "plain line", "two  spaces —  here", "ÉTÉ — 3", "#1 and #22"]
+    expected = ["page # of the novel", "plain line", "two spaces — here", "été — #", "## and ##"]
+    assert [repeated.line_key(text) for text in texts] == expected
+    lines = [Line(number, text) for number, text in enumerate(texts, 1)]
+    assert list(repeated.line_key_hashes(lines)) == list(repeated.key_hashes(expected))
 
 
 def test_a_key_s_hash_is_the_same_on_every_machine() -> None:

@@ -110,7 +110,7 @@ def apply_rules(chapter: SourceChapter, cleaner: Cleaner) -> RulesDone:
     credited: dict[tuple[str, str], None] = {}
     kept, lowered = _kept_by_rules(chapter, cleaner, removals, credited)
     text_lines = [line for line in kept if line.text.strip()]
-    keyed = repeated.KeyedLines.of(text_lines, repeated.line_keys(text_lines, lowered)) if cleaner.detect_repeated else None
+    keyed = repeated.KeyedLines.of(text_lines, repeated.line_key_hashes(text_lines, lowered)) if cleaner.detect_repeated else None
     return RulesDone(kept, removals, credited, keyed, text_lines)
 
 

@@ -18,14 +18,15 @@ import unicodedata
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Iterable
+from functools import cache, partial
 from hashlib import blake2b
 
 from epubgen.config import CleanConfig
 from epubgen.headings import parse_heading
 from epubgen.marks import image_index, strip_marks
 from epubgen.model import Line
-from epubgen.structure import is_scene_break, line_indices, occurrences
+from epubgen.structure import is_scene_break
 
 RULE_ID = "repeated:edge-line"
 TOP_LINES = 3
@@ -37,12 +38,17 @@ _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
 _DIGIT_OR_SPACE = re.compile(r"[\d\s]")
 _ASCII = bytes(range(128))
-_FLAG_DIGITS_AND_SPACES = bytes(
-    code if code in b" \n" else b"#"[0] if code in b"0123456789\t\x0b\x0c\r\x1c\x1d\x1e\x1f" else b"a"[0] for code in range(256)
+_MASK_DIGITS_AND_SPACES = bytes(
+    0xFF if code in b"0123456789" else 0x20 if code in b" \t\x0b\x0c\r\x1c\x1d\x1e\x1f" else code for code in range(256)
 )
-"""A translate() table that keeps spaces and line breaks, turns what else _DIGITS or _SPACES can
-change in ASCII (a digit, a space other than " ") into #, and every other byte into a letter: a
-line needs the patterns when it then holds # or two spaces."""
+"""A translate() table for UTF-8 that turns each ASCII digit into 0xFF (a byte UTF-8 never holds,
+so it is not taken for a "#" of the text) and each ASCII space but the line break into " ": what
+_DIGITS and _SPACES match in ASCII, for _DIGIT_RUNS and _SPACE_RUNS to collapse."""
+# Runs spelled to start with a literal (not `\xff+`, `  +`): the engine then scans for that literal
+# in C instead of trying the pattern at every byte (or every space), several times faster.
+_DIGIT_RUNS = re.compile(rb"\xff\xff*")
+_SPACE_RUNS = re.compile(rb"   *")  # two spaces or more: a single one is its own collapse
+_BLAKE2B_8 = partial(blake2b, digest_size=8)
 _QUOTES = "\"'“”‘’「」『』«»‹›"
 
 
@@ -63,14 +69,19 @@ def line_key(text: str) -> str:
 def key_hashes(keys: list[str]) -> array:
     """A 64-bit digest of each key (its first 8 bytes of BLAKE2b, read little-endian): what is
     counted, remembered and compared instead of the key itself. Made at once, as an array."""
-    hashes = array("Q", b"".join(map(_digest, keys)))
+    return _utf8_hashes(map(_utf8, keys))
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _utf8_hashes(keys: Iterable[bytes]) -> array:
+    """key_hashes of keys in UTF-8, digested in C (no Python call per key)."""
+    hashes = array("Q", b"".join(map(blake2b.digest, map(_BLAKE2B_8, keys))))
     if sys.byteorder == "big":  # the array reads its bytes in the machine's order
         hashes.byteswap()
     return hashes
-
-
-def _digest(key: str) -> bytes:
-    return blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,9 @@ class KeyedLines:
     """The first line of text, stripped (the title, when it is junk)."""
 
     @classmethod
-    def of(cls, lines: list[Line], keys: list[str]) -> KeyedLines:
-        """The keyed lines of a chapter's lines of text (keys: line_keys(lines))."""
+    def of(cls, lines: list[Line], hashes: array) -> KeyedLines:
+        """The keyed lines of a chapter's lines of text (hashes: line_key_hashes(lines), changed here)."""
         top = _top_edge(lines)
-        hashes = key_hashes(keys)
         for position in _edge_positions(len(lines), top):
             if not _candidate(lines[position].text):
                 hashes[position] = 0
@@ -163,31 +173,26 @@ def _edge_positions(count: int, top: int) -> list[int]:
     return list(range(min(top, bottom))) + list(range(bottom, count))
 
 
-def line_keys(lines: list[Line], lowered: list[str] | None = None) -> list[str]:
-    """line_key() of each line, worked out for the whole chapter at once. lowered, when given, is
-    each line's text without marks in lower case (the rules have it).
+def line_key_hashes(lines: list[Line], lowered: list[str] | None = None) -> array:
+    """key_hashes of the line_key() of each line, worked out for the whole chapter at once. lowered,
+    when given, is each line's text without marks in lower case (the rules have it).
 
     NFKC and casefold() run over the chapter's joined text (neither reaches across a line break);
     lowered joined is that already when the text is NFKC and none of its characters folds further
-    (_folded). The digit and space patterns are slow to scan, so they only run on the lines that
-    hold a digit, a space other than a single one, or a tab: found with byte operations, when every
-    digit and space of the chapter is ASCII (else the patterns run on every line). Other lines are
-    their own key once stripped.
+    (_folded). When every digit and space of the chapter is ASCII, its digits are masked and its
+    spaces collapsed in its UTF-8 by a byte translate and two fast searches, and its lines are
+    stripped and hashed in C; else the patterns run on each line.
     """
     if lowered is not None and len(lowered) != len(lines):
         raise ValueError(f"{len(lowered)} lines in lower case for {len(lines)} lines")
     joined = "\n".join(line.text for line in lines)
     if joined.count("\n") != len(lines) - 1:
-        return [line_key(line.text) for line in lines]
+        return key_hashes([line_key(line.text) for line in lines])
     folded, encoded, beyond_ascii = _folded(strip_marks(joined), lowered)
-    parts = folded.split("\n")
     if _DIGIT_OR_SPACE.search(beyond_ascii):
-        return [_folded_key(part) for part in parts]
-    flagged = b"\n" + encoded.translate(_FLAG_DIGITS_AND_SPACES)  # as joined_lines joins
-    keys = list(map(str.strip, parts))
-    for index in line_indices(flagged, occurrences(flagged, b"#") + occurrences(flagged, b"  ")):
-        keys[index] = _folded_key(parts[index])
-    return keys
+        return key_hashes([_folded_key(part) for part in folded.split("\n")])
+    masked = _SPACE_RUNS.sub(b" ", _DIGIT_RUNS.sub(b"#", encoded.translate(_MASK_DIGITS_AND_SPACES)))
+    return _utf8_hashes(map(bytes.strip, masked.split(b"\n")))
 
 
 def _folded(plain: str, lowered: list[str] | None) -> tuple[str, bytes, str]:
@@ -208,7 +213,7 @@ def _folded(plain: str, lowered: list[str] | None) -> tuple[str, bytes, str]:
 
 def _utf8_and_beyond_ascii(text: str) -> tuple[bytes, str]:
     """The text in UTF-8, and its characters beyond ASCII (found with a byte translate)."""
-    encoded = text.encode("utf-8", "surrogatepass")
+    encoded = _utf8(text)
     return encoded, encoded.translate(None, _ASCII).decode("utf-8", "surrogatepass")
 
 
