@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+import weakref
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen import parallel
+from epubgen.build import build, make_book
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError
 from epubgen.memory import MEMORY_PREFIX
@@ -249,6 +251,26 @@ def test_trap4_every_creator_and_contributor_has_its_own_id(built: OpenedEpub) -
 
 def test_trap6_package_carries_xml_lang(built: OpenedEpub) -> None:
     assert built.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+
+
+def test_trap10_the_entries_made_leave_no_cycle_holding_the_chapters(tmp_path: Path) -> None:
+    """Once the entries are gone, so is everything they were made from: freed as soon as dropped,
+    with the collector off, not at its next full pass (a build's documents function holds its chapters)."""
+
+    class Documents:
+        def __call__(self, number: int) -> package_epub.Deflated:
+            return package_epub.Deflated.of(b"")
+
+    folder = write_chapters(tmp_path / "c", {"1.txt": "Chapter 1\n\nText.\n", "2.txt": "Chapter 2\n\nMore text.\n"})
+    book = make_book(folder, BookConfig())
+    documents = Documents()
+    alive = weakref.ref(documents)
+    with parallel.paused_gc():
+        entries = package_epub.epub_entries(book, documents)
+        del documents
+        assert alive() is not None  # the entries hold it, for write_zip
+        del entries
+        assert alive() is None
 
 
 def test_trap8_file_names_inside_the_book_are_ascii_slugs(tmp_path: Path) -> None:

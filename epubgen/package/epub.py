@@ -15,6 +15,10 @@ EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
    first and stored, the rest sorted, every timestamp the book's modified time.
 8. Hrefs are not percent-encoded: every file name in the book is an ASCII slug we make.
 9. write_epub() swallows OSError: _Writer never touches the disk; write_atomically() does.
+10. The writer ends in reference cycles (its nav and NCX makers are recursive closures holding
+    it; add_item() links each item back to its book), which would keep the chapters' document
+    functions, and through them every chapter a build holds, alive until the collector's next
+    full pass: _Writer.entries() cuts the writer's and the items' links to the book once done.
 """
 
 from __future__ import annotations
@@ -350,11 +354,16 @@ class _Writer(epub.EpubWriter):
 
     def entries(self) -> dict[str, Content]:
         self.out = _Entries()
-        self.out.writestr("mimetype", "application/epub+zip")
-        self._write_container()
-        self._write_opf()
-        self._write_items()
-        return self.out.files
+        try:
+            self.out.writestr("mimetype", "application/epub+zip")
+            self._write_container()
+            self._write_opf()
+            self._write_items()
+            return self.out.files
+        finally:  # trap 10
+            for item in self.book.items:
+                item.book = None
+            self.book = self.out = None
 
     def _write_opf_file(self, root) -> None:  # type: ignore[no-untyped-def]
         root.set(_XML_LANG, self.book.language)
