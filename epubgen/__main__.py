@@ -1,3 +1,3 @@
-from epubgen.cli import main
+from epubgen.cli import run
 
-main()
+run()

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import OpenedEpub, write_chapters
-from epubgen.cli import main
+from epubgen.cli import _exit_status, main
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -64,6 +64,20 @@ def test_python_dash_m_and_the_console_script_are_the_same_command() -> None:
     assert run("--help").stdout.startswith("Usage: python -m epubgen")
     assert "build" in run("--help").stdout and "init" in run("--help").stdout
 
+
+
+def test_the_program_ends_with_the_status_sys_exit_would_give() -> None:
+    """`epubgen` ends its process itself once its output is flushed (cli.run): with click's status
+    for a usage error, and sys.exit's for every other ending."""
+    usage = run("build")
+    assert usage.returncode == 2
+    assert "Missing argument 'INPUT'" in usage.stderr
+    assert [_exit_status(code) for code in (None, 0, 1, 2)] == [0, 0, 1, 2]
+
+
+def test_a_message_given_to_sys_exit_is_printed_and_ends_with_status_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _exit_status("stopped: no space left") == 1
+    assert capsys.readouterr().err == "stopped: no space left\n"
 
 ERRORS = [
     (["build", "{tmp}/missing"], "missing: no such file or folder"),
