@@ -17,8 +17,8 @@ import sys
 import unicodedata
 from array import array
 from collections import Counter
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache, partial
 from hashlib import blake2b
 
