@@ -50,8 +50,10 @@ def run() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a reader gone (a closed pipe) or a closed stream: nothing more to tell
+        except ValueError:  # closed: nothing left in it
             pass
+        except OSError:  # the output is lost (its reader gone, a full disk): status 120, as Python's own shutdown says it
+            status = status or 120
     os._exit(status)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import subprocess
 import sys
 import tomllib
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import OpenedEpub, write_chapters
+from epubgen import cli
 from epubgen.cli import _exit_status, main
 
 
@@ -74,6 +77,29 @@ def test_the_program_ends_with_the_status_sys_exit_would_give() -> None:
     assert "Missing argument 'INPUT'" in usage.stderr
     assert [_exit_status(code) for code in (None, 0, 1, 2)] == [0, 0, 1, 2]
 
+
+
+
+@pytest.mark.parametrize(("ending", "status"), [(None, 120), (SystemExit(2), 2)])
+def test_output_lost_at_the_end_ends_with_status_120_as_python_s_own_shutdown(
+    monkeypatch: pytest.MonkeyPatch, ending: SystemExit | None, status: int
+) -> None:
+    """What cannot be flushed (a full disk, a reader gone) is an error, unless main failed already."""
+
+    class Full(io.StringIO):
+        def flush(self) -> None:
+            raise OSError(28, "No space left on device")
+
+    def main() -> None:
+        if ending is not None:
+            raise ending
+
+    ended: list[int] = []
+    monkeypatch.setattr(sys, "stdout", Full())
+    monkeypatch.setattr(cli, "main", main)
+    monkeypatch.setattr(os, "_exit", ended.append)
+    cli.run()
+    assert ended == [status]
 
 def test_a_message_given_to_sys_exit_is_printed_and_ends_with_status_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert _exit_status("stopped: no space left") == 1
