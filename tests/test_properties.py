@@ -7,7 +7,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import OpenedEpub, assert_valid, write_chapters
@@ -15,6 +15,7 @@ from epubgen.build import build
 from epubgen.config import BookConfig
 from epubgen.errors import InputError
 from epubgen.read.decode import decode, sanitize
+from epubgen.structure import is_scene_break
 
 # Any code point a UTF-8 file can hold, plus the characters markup and XML care about, often.
 chapter_text = st.text(
@@ -54,11 +55,15 @@ def test_arbitrary_unicode_chapters_always_make_a_book_epubcheck_accepts(texts: 
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", unicodedata.normalize("NFC", text))
+    """The words of text's lines, but those of a scene-break line (`o0o`, `* * *`): the book shows it as `<hr>`."""
+    lines = unicodedata.normalize("NFC", text).split("\n")
+    return [word for line in lines if not is_scene_break(line) for word in re.findall(r"\w+", line)]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=300))
+@example(text="o0o")
+@example(text="Her sign was o0o, drawn twice.\no0o\nShe went on.")
 def test_every_word_of_a_chapter_reaches_the_book(text: str) -> None:
     decoded = _decoded(text)
     assume(decoded is not None)
