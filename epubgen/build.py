@@ -85,15 +85,20 @@ def build(
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
     unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
     """
-    with paused_gc(), _Outlined.of(input_path, config, progress, report is not None, _output_folder(output), recall=not force) as outlined:
-        book = outlined.book
-        planned = plan_outputs(book, config, output, covers=False)
-        unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
-        if report is not None:
-            write_analysis_report(Analysis(outlined.all_sources(), book), report)
+    with paused_gc():
+        with _Outlined.of(input_path, config, progress, report is not None, _output_folder(output), recall=not force) as outlined:
+            book = outlined.book
+            planned = plan_outputs(book, config, output, covers=False)
+            unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
+            if report is not None:
+                write_analysis_report(Analysis(outlined.all_sources(), book), report)
+            notices = outlined.sources.notices
+        # Freed now, by reference counting (the chapter memory, the outlines): else, still held when the
+        # collector runs again, they would all be walked by the young collection that then starts.
+        del outlined
     paths = tuple(path for path, _ in planned)
     size = sum(path.stat().st_size for path in paths)
-    return BuildResult(paths=paths, book=book, size=size, notices=outlined.sources.notices, unchanged=unchanged)
+    return BuildResult(paths=paths, book=book, size=size, notices=notices, unchanged=unchanged)
 
 
 class _Outlined:

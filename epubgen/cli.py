@@ -48,6 +48,8 @@ def run() -> None:
     else:
         status = 0
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed: Python has none
+            continue
         try:
             stream.flush()
         except ValueError:  # closed: nothing left in it

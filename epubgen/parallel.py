@@ -44,21 +44,13 @@ def usable_cpus() -> int:
 def paused_gc() -> Iterator[None]:
     """Pause the cyclic garbage collector: per-chapter work makes millions of small objects and no
     reference cycles (refcounting frees all its garbage), and the collector's passes over the new
-    objects cost several percent of the work. It runs again afterwards, if it ran before.
-
-    The objects made meanwhile are then moved to the oldest generation as they are (freeze, then
-    unfreeze): else the first allocation after the pause would start a young collection over every
-    one of them, still counted as young (a twentieth of a second at the end of a rebuild). Cycles
-    among them are still collected, by the collector's next full pass.
-    """
+    objects cost several percent of the work. It runs again afterwards, if it ran before."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.freeze()
-            gc.unfreeze()
             gc.enable()
 
 

@@ -101,6 +101,13 @@ def test_output_lost_at_the_end_ends_with_status_120_as_python_s_own_shutdown(
     cli.run()
     assert ended == [status]
 
+
+def test_a_program_started_with_its_output_closed_ends_as_main_says(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "c", {"1.txt": "Chapter 1\n\nText.\n"})
+    result = subprocess.run(f'"{sys.executable}" -m epubgen build "{folder}" -o "{tmp_path / "b.epub"}" -q >&-', shell=True, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tmp_path / "b.epub").is_file()
+
 def test_a_message_given_to_sys_exit_is_printed_and_ends_with_status_1(capsys: pytest.CaptureFixture[str]) -> None:
     assert _exit_status("stopped: no space left") == 1
     assert capsys.readouterr().err == "stopped: no space left\n"

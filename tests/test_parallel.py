@@ -9,7 +9,6 @@ import pickle
 import re
 import signal
 import sys
-import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -266,29 +265,6 @@ def _running(pid: int) -> bool:
     except OSError:
         return False
     return status.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def test_after_a_pause_the_collector_runs_again_without_a_pass_over_what_was_made_meanwhile() -> None:
-    """The objects made during the pause join the oldest generation: the young count starts again
-    (no young collection over all of them at the next allocation), and a cycle among them is still
-    collected by a full pass."""
-    gc.collect()
-    assert gc.isenabled()
-
-    class Node:
-        def __init__(self) -> None:
-            self.peer = self
-
-    with parallel.paused_gc():
-        assert not gc.isenabled()
-        made = [[index] for index in range(100_000)]
-        cycle = weakref.ref(Node())
-    assert gc.isenabled()
-    assert gc.get_count()[0] < gc.get_threshold()[0]
-    assert cycle() is not None
-    gc.collect()
-    assert cycle() is None
-    assert len(made) == 100_000
 
 
 def test_a_pause_inside_a_pause_leaves_the_collector_off() -> None:
