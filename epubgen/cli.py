@@ -41,12 +41,11 @@ def run() -> None:
     is left to it: the books are written and closed, the worker processes joined, and no exit
     handler of ours is skipped.
     """
+    status = 0
     try:
-        main()
+        main()  # click ends it with SystemExit, as sys.exit would
     except SystemExit as finished:
         status = _exit_status(finished.code)
-    else:
-        status = 0
     for stream in (sys.stdout, sys.stderr):
         if stream is None:  # started with the stream closed: Python has none
             continue
