@@ -202,7 +202,7 @@ class _Outlined:
 
     def documents(self, books: list[Book], known: list[set[int]]) -> Callable[[], list[dict[int, Deflated]]]:
         """Start making the documents of the books' chapters where the chapters are, all books at once
-        (a volume's chapters are all in one worker's slice: one round for all keeps every worker busy),
+        (a volume's chapters may all be in one worker's chunks: one round for all keeps every worker busy),
         but those of the numbers known for each book; return the function that waits for them: for
         each book, by chapter number. The books of a build (its volumes) share one language."""
         self._memory_slices()

@@ -12,7 +12,7 @@ settings and language (its setup key).
 A memory that is missing, damaged (its SHA-256 is checked before anything is read from it), of
 another setup or holding anything but what a build writes there is no memory: a full build, to the
 same bytes. A memory is trusted as written: whoever can write into the output folder can write the
-EPUBs themselves. It is pickled, a slice of chapters at a time by the worker process that holds them
+EPUBs themselves. It is pickled, a chunk of chapters at a time by the worker process that holds them
 (while the calling process makes the book), and read back with an unpickler that makes nothing but
 epubgen's plain data classes and a few plain types: reading one runs no code of its own.
 """
@@ -84,7 +84,7 @@ class Memory:
         return {name: entry for entries in slices for name, entry in entries.items() if _well_formed(entry)}
 
     def remember(self, slices: Sequence[bytes]) -> None:
-        """Write, atomically, what a build made of each chapter file it read: each slice of them
+        """Write, atomically, what a build made of each chapter file it read: each chunk of them
         pickled already by the process that holds it (epubgen.pipeline: Chapters.memory). A memory
         that cannot be written is none: the EPUBs written into the same folder say what is wrong with it."""
         payload = pickle.dumps({"setup": self.setup, "slices": list(slices)}, protocol=pickle.HIGHEST_PROTOCOL)

@@ -1,13 +1,16 @@
 """Run per-chapter work over several processes, with the same result as running it in one.
 
-A Team cuts range(count) into consecutive slices, one per usable CPU, and forks a worker for
-each; every round of work runs on all slices at once and its results come back in slice order,
-so whoever computed them, the caller sees exactly what one process would have produced.
+A Team cuts range(count) into consecutive chunks, big ones first and smaller ones towards the end,
+and forks a worker per usable CPU. In the first round of work the workers claim the chunks one
+after the other as they get free, so a worker on a slower or busier CPU simply does fewer of them
+(a fixed half each would make the whole round wait for the slower one); every later round runs
+each chunk where it was claimed. Results come back in chunk order: whoever computed them, the
+caller sees exactly what one process would have produced.
 
 The workers are forked: they start with a copy of the caller's memory (the settings, what the
-caller read already), each keeps what it makes of its slice from round to round, and only the
+caller read already), each keeps what it makes of its chunks from round to round, and only the
 rounds' results are pickled back. Elsewhere than on Linux, for short series, on a single CPU, or
-with EPUBGEN_JOBS=1, the one slice runs in the calling process, through the same rounds.
+with EPUBGEN_JOBS=1, one chunk of everything runs in the calling process, through the same rounds.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import signal
 import sys
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from multiprocessing.connection import Connection, wait
@@ -54,13 +57,24 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _slices(count: int, processes: int, weights: Sequence[float] | None = None) -> list[tuple[int, int]]:
-    """Consecutive slices of range(count), one per process: even, or of about the same total weight."""
-    if weights is None:
-        bounds = [count * index // processes for index in range(processes + 1)]
-    else:
-        running = list(accumulate(weights, initial=0.0))
-        bounds = [0, *(bisect_left(running, running[-1] * index / processes) for index in range(1, processes)), count]
+SMALLEST_CHUNK = 1 / 64
+"""The smallest chunk, as a share of one process's work: the most a worker can be left doing alone
+at the end of the first round (about 20 ms of a 3,000-chapter build on two CPUs)."""
+
+
+def chunks(count: int, processes: int, weights: Sequence[float] | None = None) -> list[tuple[int, int]]:
+    """Consecutive chunks of range(count) for processes to claim in turn (guided scheduling): each
+    holds a 2 * processes-th of the work left, down to SMALLEST_CHUNK of a process's share, with at
+    least one item. Work is counted in items, or by weights (how much each item is expected to be).
+    A function of its arguments only, so the chunks, unlike who claims them, are the same every time."""
+    running = list(accumulate(weights if weights is not None else [1.0] * count, initial=0.0))
+    total = running[-1]
+    smallest = total * SMALLEST_CHUNK / processes
+    bounds = [0]
+    while bounds[-1] < count:
+        done = running[bounds[-1]]
+        stop = bisect_left(running, done + max((total - done) / (2 * processes), smallest))
+        bounds.append(min(max(stop, bounds[-1] + 1), count))
     return list(zip(bounds, bounds[1:]))
 
 
@@ -71,50 +85,54 @@ def _can_fork() -> bool:
 
 
 Round = Callable[..., object]
-"""A round of a Team: round(state, start, stop, *arguments, tick) -> the slice's result. A module-level
-function (children get it by name); state is the dict the slice keeps from round to round; tick()
-says one more item is done."""
+"""A round of a Team: round(state, start, stop, *arguments, tick) -> the result for the chunk
+range(start, stop). A module-level function (children get it by name); state is the dict its worker
+keeps from round to round, shared by all the chunks the worker holds (what a chunk keeps there is
+best keyed by its items); tick() says one more item is done."""
 
 
 class Team:
-    """Forked workers that each keep their own slice of range(count), and what they made of it,
-    from one round of work to the next.
+    """Forked workers that each keep the chunks of range(count) they claimed, and what they made of
+    them, from one round of work to the next.
 
     A build's chapters are read, cleaned, refined and serialised where they are kept: between
     rounds only what the next decision needs comes back (removals, repeated-line keys, headings,
     compressed documents), never the text. So no process holds the whole series, and nothing
     big is pickled. The calling process only coordinates; with one usable CPU, a short series or
-    no fork, it runs the single slice itself, with the same rounds and the same results.
+    no fork, it runs a single chunk of everything itself, with the same rounds and the same results.
 
         with Team(count) as team:
-            results = team.run(round, arguments...)   # one result per slice, in slice order
+            results = team.run(round, arguments...)   # one result per chunk, in chunk order
     """
 
     def __init__(self, count: int, state: dict | None = None, min_items: int = MIN_ITEMS, weights: Sequence[float] | None = None):
-        """state: what each slice's state starts with (handed to the children as they fork, not
+        """state: what each worker's state starts with (handed to the children as they fork, not
         pickled); weights: how much work each item is expected to be, when not the same for all."""
         processes = min(usable_cpus(), count // max(min_items // 2, 1))
         if processes < 2 or count < min_items or not _can_fork():
             processes = 1
-        self.slices = _slices(count, processes, weights)
+        self.processes = processes
+        self.chunks = chunks(count, processes, weights) if processes > 1 else [(0, count)]
         self._waiting: list[object] = []
         """The rounds started and not yet waited for, oldest first."""
         self._state = dict(state or {})
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
 
     def __enter__(self) -> Team:
-        if len(self.slices) > 1:
+        if self.processes > 1:
             for stream in (sys.stdout, sys.stderr):  # a child flushes its copy of what is still buffered
                 if stream is not None:
                     stream.flush()
+            claims = _claims(len(self.chunks))
             context = multiprocessing.get_context("fork")
-            for start, stop in self.slices:
+            for _ in range(self.processes):
                 here, there = context.Pipe()
                 theirs = [here, *(connection for _, connection in self._children)]
-                child = context.Process(target=_serve, args=(there, start, stop, dict(self._state), theirs), daemon=True)
+                child = context.Process(target=_serve, args=(there, self.chunks, claims, dict(self._state), theirs), daemon=True)
                 child.start()
                 there.close()
                 self._children.append((child, here))
+            os.close(claims)
         return self
 
     def __exit__(self, *exception: object) -> None:
@@ -132,10 +150,10 @@ class Team:
         self._children = []
 
     def run(self, work: Round, *arguments: object, progress: Callable[[int], None] | None = None) -> list:
-        """work(state, start, stop, *arguments, tick) for every slice; their results in slice order.
+        """work(state, start, stop, *arguments, tick) for every chunk; their results in chunk order.
 
         tick() says one more item is done: progress(items done so far) is called in this process.
-        An exception raised in any slice is raised here, the first slice's first.
+        An exception raised on any chunk is raised here: the first chunk's whose work raised one.
         """
         return self.start(work, *arguments)(progress)
 
@@ -159,7 +177,7 @@ class Team:
         return wait_for_it
 
     def _run_here(self, work: Round, arguments: tuple, progress: Callable[[int], None] | None) -> list:
-        start, stop = self.slices[0]
+        start, stop = self.chunks[0]
         done = [0]
 
         def tick() -> None:
@@ -171,8 +189,9 @@ class Team:
 
     def _collect(self, progress: Callable[[int], None] | None) -> list:
         waiting = {connection: index for index, (_, connection) in enumerate(self._children)}
-        results: list = [None] * len(self._children)
+        results: list = [None] * len(self.chunks)
         errors: dict[int, BaseException] = {}
+        """By the chunk they were raised on (a worker that failed otherwise: after every chunk)."""
         done = 0
         while waiting:
             for connection in wait(list(waiting)):
@@ -180,7 +199,7 @@ class Team:
                 try:
                     kind, value = connection.recv()
                 except (EOFError, OSError):
-                    kind, value = "error", RuntimeError("a worker process stopped unexpectedly")
+                    kind, value = "error", (None, RuntimeError("a worker process stopped unexpectedly"))
                 if kind == "tick":
                     done += value
                     if progress is not None:
@@ -188,9 +207,11 @@ class Team:
                     continue
                 del waiting[connection]
                 if kind == "error":
-                    errors[index] = value
+                    chunk, error = value
+                    errors[len(self.chunks) + index if chunk is None else chunk] = error
                 else:
-                    results[index] = value
+                    for chunk, result in value:
+                        results[chunk] = result
         if errors:
             raise errors[min(errors)]
         return results
@@ -200,8 +221,28 @@ TICK_EVERY = 16
 """A child reports progress every this many items: a message per item would cost more than it shows."""
 
 
-def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: list[Connection]) -> None:
-    """In a forked child: run each round sent on the slice, keeping its state, until told to stop.
+def _claims(count: int) -> int:
+    """A pipe holding a token for each of count chunks, written in full and closed for writing: the
+    end for the workers to claim chunks from (_claimed)."""
+    reading, writing = os.pipe()
+    os.write(writing, b"".join(chunk.to_bytes(2, "big") for chunk in range(count)))
+    os.close(writing)
+    return reading
+
+
+def _claimed(claims: int, held: list[int]) -> Iterator[int]:
+    """The chunks this worker claims, one at a time, until there are none left (each one also
+    added to held). A read of one two-byte token from a pipe holding them all is done whole (the
+    kernel copies it under the pipe's lock), so no two workers ever get the same chunk."""
+    while token := os.read(claims, 2):
+        held.append(int.from_bytes(token, "big"))
+        yield held[-1]
+    os.close(claims)
+
+
+def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, state: dict, theirs: list[Connection]) -> None:
+    """In a forked child: run each round sent on the chunks it holds, keeping its state, until told
+    to stop. It claims its chunks in the first round (_claimed), and holds them from then on.
 
     The child closes its copies of the calling process's ends of the pipes (theirs): if that
     process dies (kill -9), its ends close for good, and the child's next send or receive fails
@@ -219,6 +260,8 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
             connection.send(("tick", pending[0]))
             pending[0] = 0
 
+    held: list[int] = []
+    to_hold: Iterable[int] | None = _claimed(claims, held)
     while True:
         try:
             request = connection.recv()
@@ -227,10 +270,8 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
         if request is None:
             return
         work, arguments = request
-        try:
-            outcome = ("done", work(state, start, stop, *arguments, tick))
-        except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
-            outcome = ("error", _picklable(error))
+        outcome = _run_round(work, arguments, chunks, to_hold if to_hold is not None else held, tick, state)
+        to_hold = None
         try:
             if pending[0] and outcome[0] == "done":
                 connection.send(("tick", pending[0]))
@@ -240,9 +281,20 @@ def _serve(connection: Connection, start: int, stop: int, state: dict, theirs: l
             return  # the calling process stopped (its own error says why): nothing to tell it
         except Exception as error:  # noqa: BLE001 - a result that cannot be sent (not picklable): say why
             try:
-                connection.send(("error", _picklable(error)))
+                connection.send(("error", (None, _picklable(error))))
             except OSError:
                 return
+
+
+def _run_round(work: Round, arguments: tuple, chunks: list[tuple[int, int]], held: Iterable[int], tick: Callable[[], None], state: dict) -> tuple:
+    """("done", [(chunk, its result), ...]) for the chunks held, or ("error", (chunk, the error raised on it))."""
+    results = []
+    for chunk in held:
+        try:
+            results.append((chunk, work(state, *chunks[chunk], *arguments, tick)))
+        except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
+            return "error", (chunk, _picklable(error))
+    return "done", results
 
 
 def _picklable(error: BaseException) -> BaseException:

@@ -1,8 +1,8 @@
 """The per-chapter stages of a build, run where the chapters are kept.
 
-A build's chapters are shared out among worker processes (epubgen.parallel.Team), each keeping
-its own slice from one round to the next; the calling process decides what needs the whole
-series. The rounds:
+A build's chapters are shared out among worker processes (epubgen.parallel.Team): each claims
+chunks of them as it gets free in round 1 and keeps them from one round to the next; the calling
+process decides what needs the whole series. The rounds:
 
 1. read:    read, decode and run the rules on each chapter; back come the credits, the
             repeated-line detector's keyed lines and a digest of the chapter as read.
@@ -106,9 +106,9 @@ class Outline:
 
 REMEMBERED_WORK = 0.02
 """About what a remembered chapter file costs a rebuild (its stat looked at, or it is read and
-hashed) next to a new one (decoded, cleaned, refined, made into a document): the workers' slices are
-cut to even out the work, so that the new chapters of a rebuild, all at the end, are not left to the
-last worker."""
+hashed) next to a new one (decoded, cleaned, refined, made into a document): the chunks the workers
+claim are cut by it, so that the new chapters of a rebuild, all at the end, are spread over many small
+chunks, not left in one worker's."""
 
 AS_REMEMBERED = "as remembered"
 """A round's word on a chapter whose result is the one remembered: the calling process has the
@@ -153,8 +153,8 @@ class Chapters:
     ) -> tuple[list[Outline | None], Callable[[], list[bytes]]]:
         """Outlines of the chapters read (None for those that could not be); and the function that
         waits for what is to be remembered of them, pickled where they are (a pickled {file name:
-        Remembered} per slice; none unless remember). The workers go on to that as soon as they have
-        refined their slice, while this process reads the outlines and makes the book."""
+        Remembered} per chunk; none unless remember). The workers go on to that as soon as they have
+        refined their chunks, while this process reads the outlines and makes the book."""
         refined = self._team.start(_refine_round, detected)
         remembered = self._team.start(_memory_round) if remember else lambda progress=None: []
         outlines = _joined(refined(progress))
@@ -215,9 +215,9 @@ def _joined(parts: list[list]) -> list:
 
 def _read_round(state: dict, start: int, stop: int, tick: Tick) -> list[ReadChapter | str]:
     job: Job = state["job"]
-    cleaner = Cleaner.of(job.config.clean)
+    cleaner = _cleaner(state)
     results: list[ReadChapter | str] = []
-    said = state["read"] = {}
+    said = state.setdefault("read", {})
     for index in range(start, stop):
         try:
             result = _read(job, index, cleaner, state)
@@ -320,12 +320,19 @@ def _ruled(
     return ReadChapter(None, tuple(read.warnings), read.notice, tuple(done.credits), done.keyed, source_digest, file_key, stat, read.chapter.mtime)
 
 
+def _cleaner(state: dict) -> Cleaner:
+    """The worker's cleaner, made once: what it works out line key by line key serves all its chunks."""
+    if "cleaner" not in state:
+        state["cleaner"] = Cleaner.of(state["job"].config.clean)
+    return state["cleaner"]
+
+
 def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeated, tick: Tick) -> list[Outline | str | None]:
-    job: Job = state["job"]
-    context = _context_digest(job, detected)
-    state.update(detected=detected, context=context, cleaner=Cleaner.of(job.config.clean))
+    if state.get("detected") is not detected:  # the round's first chunk in this worker
+        state.update(detected=detected, context=_context_digest(state["job"], detected))
+    context = state["context"]
     results: list[Outline | str | None] = []
-    outlines = state["outlines"] = {}
+    outlines = state.setdefault("outlines", {})
     for index in range(start, stop):
         if index not in state:
             results.append(None)
@@ -345,14 +352,14 @@ def _refine_round(state: dict, start: int, stop: int, detected: repeated.Repeate
 
 
 def _memory_round(state: dict, start: int, stop: int, tick: Tick) -> bytes:
-    """What is to be remembered of the slice's chapter files (epubgen.memory), pickled where the
+    """What is to be remembered of the chunk's chapter files (epubgen.memory), pickled where the
     chapters are: each file read as text, by name, as rounds 1 and 2 left it."""
     job: Job = state["job"]
-    outlines = state["outlines"]
+    outlines, said = state["outlines"], state["read"]
     entries = {
         job.files[index].name: Remembered(read.file_key, read, outlines.get(index))
-        for index, read in state["read"].items()
-        if read.error is None and read.file_key is not None
+        for index in range(start, stop)
+        if (read := said.get(index)) is not None and read.error is None and read.file_key is not None
     }
     return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -361,7 +368,7 @@ def _refined_at(state: dict, index: int) -> tuple[Chapter, tuple[Removal, ...], 
     """Refine the index-th chapter (read again first, when it was remembered), keep it in state;
     return it, its removals and its digest."""
     job: Job = state["job"]
-    cleaner = state["cleaner"]
+    cleaner = _cleaner(state)
     if isinstance(state[index], Remembered):
         remembered = state[index]
         _ruled(job, index, _read_again(job, index, remembered), remembered.file_key[0], cleaner, state, None)

@@ -100,45 +100,81 @@ def test_a_rebuild_over_processes_that_remembers_its_chapters_writes_the_bytes_o
 
 
 def _pid_and_squares(state: dict, start: int, stop: int, tick) -> tuple[int, list[int]]:  # type: ignore[no-untyped-def]
-    state["seen"] = state.get("seen", 0) + 1
+    state[start] = state.get(start, 0) + 1
     return os.getpid(), [index * index for index in range(start, stop)]
 
 
 def _rounds_seen(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
-    return state["seen"]
+    return state[start]
 
 
-def _fail_after_the_first_slice(state: dict, start: int, stop: int, tick) -> list[int]:  # type: ignore[no-untyped-def]
+def _fail_after_the_first_chunk(state: dict, start: int, stop: int, tick) -> list[int]:  # type: ignore[no-untyped-def]
     if start > 0:
-        raise ValueError(f"slice {start}-{stop} failed")
+        raise ValueError(f"chunk {start}-{stop} failed")
     return list(range(start, stop))
 
 
-def test_a_team_returns_the_slices_in_order_and_keeps_their_state(monkeypatch: pytest.MonkeyPatch) -> None:
+def _slow_where_the_first_chunk_went(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
+    """A round in which the worker that claimed the first chunk is ten times slower than the others."""
+    import time
+
+    if state.setdefault("slow", start == 0):
+        time.sleep(0.005 * (stop - start))
+    else:
+        time.sleep(0.0002 * (stop - start))
+    return os.getpid()
+
+
+def test_a_team_returns_the_chunks_in_order_and_each_stays_where_it_was_claimed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPUBGEN_JOBS", "3")
     count = parallel.MIN_ITEMS * 2
     with parallel.Team(count) as team:
         parts = team.run(_pid_and_squares)
-        team.run(_pid_and_squares)
+        again = team.run(_pid_and_squares)
         seen = team.run(_rounds_seen)
     assert [square for _, part in parts for square in part] == [index * index for index in range(count)]
+    assert [pid for pid, _ in again] == [pid for pid, _ in parts]  # each chunk's state is where it was claimed
     assert seen == [2] * len(parts)
     if sys.platform.startswith("linux"):
-        assert len(parts) == 3 and len({pid for pid, _ in parts}) == 3 and os.getpid() not in {pid for pid, _ in parts}
+        assert len(parts) == len(team.chunks) > 3
+        assert len({pid for pid, _ in parts}) <= 3 and os.getpid() not in {pid for pid, _ in parts}  # a worker may claim them all
 
 
-def test_weighted_slices_even_out_the_work_and_still_cover_every_item_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A rebuild's new chapters, all at the end, weigh more than the remembered ones before them."""
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_a_slower_worker_claims_less_of_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a busy or slower CPU a worker does fewer chunks: the round does not wait for it to do half."""
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    count = parallel.MIN_ITEMS * 2
+    with parallel.Team(count) as team:
+        pids = team.run(_slow_where_the_first_chunk_went)
+    items = {pid: 0 for pid in pids}
+    for pid, (start, stop) in zip(pids, team.chunks):
+        items[pid] += stop - start
+    slow = pids[0]
+    assert len(items) == 2 and items[slow] < count / 3 < 2 * count / 3 < sum(items.values()) - items[slow]
+
+
+def test_chunks_cover_every_item_in_order_and_shrink_towards_the_end() -> None:
+    count = 3000
+    made = parallel.chunks(count, 2)
+    assert [index for start, stop in made for index in range(start, stop)] == list(range(count))
+    sizes = [stop - start for start, stop in made]
+    assert sizes[0] == count // 4  # a fourth of the work left: half a process's share
+    assert sizes == sorted(sizes, reverse=True)
+    assert max(sizes[-3:]) <= count * parallel.SMALLEST_CHUNK / 2 + 1
+    assert parallel.chunks(count, 2) == made  # the same every time: results never depend on who claimed what
+    assert parallel.chunks(1, 2) == [(0, 1)] and parallel.chunks(0, 2) == []
+
+
+def test_weighted_chunks_share_out_the_heavy_items_and_still_cover_every_item_in_order() -> None:
+    """A rebuild's new chapters, all at the end, weigh more than the remembered ones before them:
+    they are spread over many small chunks, for both workers to claim."""
     count = parallel.MIN_ITEMS * 10
     weights = [0.02] * (count - 40) + [1.0] * 40
-    with parallel.Team(count, weights=weights) as team:
-        parts = team.run(_pid_and_squares)
-    assert [square for _, part in parts for square in part] == [index * index for index in range(count)]
-    if sys.platform.startswith("linux"):
-        (first, cut), (_, end) = team.slices
-        assert first == 0 and end == count and abs(sum(weights[:cut]) - sum(weights[cut:])) <= 2 * max(weights)
-        assert parallel.Team(count).slices == [(0, count // 2), (count // 2, count)]
+    made = parallel.chunks(count, 2, weights)
+    assert [index for start, stop in made for index in range(start, stop)] == list(range(count))
+    heavy = [(start, stop) for start, stop in made if stop > count - 40]
+    assert len(heavy) >= 10 and all(sum(weights[start:stop]) <= 0.3 * 40 for start, stop in heavy)
 
 
 def test_a_short_job_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -148,10 +184,10 @@ def test_a_short_job_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
-def test_an_error_in_a_child_process_is_raised_in_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_error_in_a_child_process_is_raised_in_the_caller_the_first_chunks_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
-    with parallel.Team(400) as team, pytest.raises(ValueError, match="slice 200-400 failed"):
-        team.run(_fail_after_the_first_slice)
+    with parallel.Team(400) as team, pytest.raises(ValueError, match=f"chunk {team.chunks[1][0]}-{team.chunks[1][1]} failed"):
+        team.run(_fail_after_the_first_chunk)
 
 
 def _an_unpicklable_result(state: dict, start: int, stop: int, tick):  # type: ignore[no-untyped-def]
@@ -176,7 +212,7 @@ def test_rounds_started_ahead_are_waited_for_in_the_order_they_were_started(monk
         with pytest.raises(RuntimeError, match="order they were started"):
             second()
         assert [square for _, part in first() for square in part] == [index * index for index in range(400)]
-        assert second() == [1] * len(team.slices)  # run after the first round, in each slice
+        assert second() == [1] * len(team.chunks)  # run after the first round, on each chunk
 
 
 @pytest.mark.parametrize(
