@@ -204,14 +204,14 @@ class Team:
                     done += value
                     if progress is not None:
                         progress(done)
-                    continue
-                del waiting[connection]
-                if kind == "error":
-                    chunk, error = value
-                    errors[len(self.chunks) + index if chunk is None else chunk] = error
+                elif kind == "chunk":
+                    chunk, result = value
+                    results[chunk] = result
                 else:
-                    for chunk, result in value:
-                        results[chunk] = result
+                    del waiting[connection]
+                    if kind == "error":
+                        chunk, error = value
+                        errors[len(self.chunks) + index if chunk is None else chunk] = error
         if errors:
             raise errors[min(errors)]
         return results
@@ -270,31 +270,42 @@ def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, s
         if request is None:
             return
         work, arguments = request
-        outcome = _run_round(work, arguments, chunks, to_hold if to_hold is not None else held, tick, state)
-        to_hold = None
         try:
-            if pending[0] and outcome[0] == "done":
+            _run_round(connection, work, arguments, chunks, to_hold if to_hold is not None else held, tick, state)
+            if pending[0]:
                 connection.send(("tick", pending[0]))
-            pending[0] = 0
-            connection.send(outcome)
+            connection.send(("done", None))
         except (BrokenPipeError, ConnectionResetError):
             return  # the calling process stopped (its own error says why): nothing to tell it
-        except Exception as error:  # noqa: BLE001 - a result that cannot be sent (not picklable): say why
+        except _Failed as failed:
             try:
-                connection.send(("error", (None, _picklable(error))))
+                connection.send(("error", failed.args))
             except OSError:
                 return
+        pending[0] = 0
+        to_hold = None
 
 
-def _run_round(work: Round, arguments: tuple, chunks: list[tuple[int, int]], held: Iterable[int], tick: Callable[[], None], state: dict) -> tuple:
-    """("done", [(chunk, its result), ...]) for the chunks held, or ("error", (chunk, the error raised on it))."""
-    results = []
+class _Failed(Exception):
+    """A chunk's work raised an error, or its result cannot be sent: args are (chunk, the error, picklable)."""
+
+
+def _run_round(
+    connection: Connection, work: Round, arguments: tuple, chunks: list[tuple[int, int]], held: Iterable[int], tick: Callable[[], None], state: dict
+) -> None:
+    """Run work on each chunk held and send ("chunk", (chunk, its result)) as soon as it is done, so
+    the calling process takes in the results while the round goes on; _Failed at the first failure."""
     for chunk in held:
         try:
-            results.append((chunk, work(state, *chunks[chunk], *arguments, tick)))
+            result = work(state, *chunks[chunk], *arguments, tick)
         except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
-            return "error", (chunk, _picklable(error))
-    return "done", results
+            raise _Failed(chunk, _picklable(error)) from None
+        try:
+            connection.send(("chunk", (chunk, result)))
+        except (BrokenPipeError, ConnectionResetError):
+            raise
+        except Exception as error:  # noqa: BLE001 - a result that cannot be sent (not picklable): say why
+            raise _Failed(chunk, _picklable(error)) from None
 
 
 def _picklable(error: BaseException) -> BaseException:
