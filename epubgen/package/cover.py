@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import io
 import textwrap
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from epubgen.errors import InputError
 from epubgen.images import image_media_type
 from epubgen.model import Cover
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 1200, 1800
 _MARGIN = 100
@@ -35,7 +37,10 @@ def generated_cover(title: str, authors: tuple[str, ...], series: str = "", volu
     The text is drawn as a mask of ink coverage, which becomes the cover through a palette of 256
     steps from the background colour to the ink: the same picture as drawing in colour, made and
     compressed in a fraction of the time (a series of thirty volumes has thirty covers), and smaller.
+    Pillow is imported here, when a cover is made: the worker processes never need it.
     """
+    from PIL import Image, ImageDraw
+
     background = _colour(series or title)
     ink = (255, 255, 255) if sum(background) < 380 else (20, 20, 20)
     mask = Image.new("L", (WIDTH, HEIGHT), 0)
@@ -58,6 +63,8 @@ def _colour(key: str) -> tuple[int, int, int]:
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     return ImageFont.load_default(size=size or 72)
 
 
