@@ -61,15 +61,21 @@ SMALLEST_CHUNK = 1 / 64
 """The smallest chunk, as a share of one process's work: the most a worker can be left doing alone
 at the end of the first round (about 20 ms of a 3,000-chapter build on two CPUs)."""
 
+MAX_CHUNKS = 1024
+"""No chunk is smaller than this share of all the work, whatever the number of processes: so there
+are at most MAX_CHUNKS + 1 chunks, and their claim tokens (2 bytes each) fit in a pipe's buffer even
+where the kernel gives a pipe no more than a page or two (_claims)."""
+
 
 def chunks(count: int, processes: int, weights: Sequence[float] | None = None) -> list[tuple[int, int]]:
     """Consecutive chunks of range(count) for processes to claim in turn (guided scheduling): each
     holds a 2 * processes-th of the work left, down to SMALLEST_CHUNK of a process's share, with at
-    least one item. Work is counted in items, or by weights (how much each item is expected to be).
-    A function of its arguments only, so the chunks, unlike who claims them, are the same every time."""
+    least one item. Work is counted in items, or by weights (how much each item is expected to be,
+    all positive). A function of its arguments only, so the chunks, unlike who claims them, are the
+    same every time."""
     running = list(accumulate(weights if weights is not None else [1.0] * count, initial=0.0))
     total = running[-1]
-    smallest = total * SMALLEST_CHUNK / processes
+    smallest = total * max(SMALLEST_CHUNK / processes, 1 / MAX_CHUNKS)
     bounds = [0]
     while bounds[-1] < count:
         done = running[bounds[-1]]
@@ -124,16 +130,24 @@ class Team:
                 if stream is not None:
                     stream.flush()
             claims = _claims(len(self.chunks))
-            context = multiprocessing.get_context("fork")
-            for _ in range(self.processes):
-                here, there = context.Pipe()
-                theirs = [here, *(connection for _, connection in self._children)]
-                child = context.Process(target=_serve, args=(there, self.chunks, claims, dict(self._state), theirs), daemon=True)
-                child.start()
-                there.close()
-                self._children.append((child, here))
-            os.close(claims)
+            try:
+                self._fork(claims)
+            except BaseException:
+                self.__exit__()  # the workers forked already are stopped
+                raise
+            finally:
+                os.close(claims)
         return self
+
+    def _fork(self, claims: int) -> None:
+        context = multiprocessing.get_context("fork")
+        for _ in range(self.processes):
+            here, there = context.Pipe()
+            theirs = [here, *(connection for _, connection in self._children)]
+            child = context.Process(target=_serve, args=(there, self.chunks, claims, dict(self._state), theirs), daemon=True)
+            child.start()
+            there.close()
+            self._children.append((child, here))
 
     def __exit__(self, *exception: object) -> None:
         for _, connection in self._children:
@@ -189,7 +203,7 @@ class Team:
 
     def _collect(self, progress: Callable[[int], None] | None) -> list:
         waiting = {connection: index for index, (_, connection) in enumerate(self._children)}
-        results: list = [None] * len(self.chunks)
+        results: list = [_UNDONE] * len(self.chunks)
         errors: dict[int, BaseException] = {}
         """By the chunk they were raised on (a worker that failed otherwise: after every chunk)."""
         done = 0
@@ -214,8 +228,13 @@ class Team:
                         errors[len(self.chunks) + index if chunk is None else chunk] = error
         if errors:
             raise errors[min(errors)]
+        if any(result is _UNDONE for result in results):  # chunks nobody claimed: every worker's first round failed
+            raise RuntimeError("a round of work left chunks undone: an earlier round failed")
         return results
 
+
+_UNDONE = object()
+"""The result of a chunk no worker ran (yet)."""
 
 TICK_EVERY = 16
 """A child reports progress every this many items: a message per item would cost more than it shows."""
@@ -234,10 +253,12 @@ def _claimed(claims: int, held: list[int]) -> Iterator[int]:
     """The chunks this worker claims, one at a time, until there are none left (each one also
     added to held). A read of one two-byte token from a pipe holding them all is done whole (the
     kernel copies it under the pipe's lock), so no two workers ever get the same chunk."""
-    while token := os.read(claims, 2):
-        held.append(int.from_bytes(token, "big"))
-        yield held[-1]
-    os.close(claims)
+    try:
+        while token := os.read(claims, 2):
+            held.append(int.from_bytes(token, "big"))
+            yield held[-1]
+    finally:  # also when the worker stops claiming (its first round failed)
+        os.close(claims)
 
 
 def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, state: dict, theirs: list[Connection]) -> None:

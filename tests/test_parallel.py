@@ -109,9 +109,20 @@ def _rounds_seen(state: dict, start: int, stop: int, tick) -> int:  # type: igno
 
 
 def _fail_after_the_first_chunk(state: dict, start: int, stop: int, tick) -> list[int]:  # type: ignore[no-untyped-def]
-    if start > 0:
-        raise ValueError(f"chunk {start}-{stop} failed")
-    return list(range(start, stop))
+    """Chunk 1 fails last (after a pause), every chunk after it fails at once."""
+    import time
+
+    if start == 0:
+        return list(range(start, stop))
+    if start == parallel.chunks(400, 2)[1][0]:
+        time.sleep(0.3)
+    raise ValueError(f"chunk {start}-{stop} failed")
+
+
+def _ticking(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
+    for _ in range(start, stop):
+        tick()
+    return stop - start
 
 
 def _slow_where_the_first_chunk_went(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
@@ -154,6 +165,23 @@ def test_a_slower_worker_claims_less_of_the_work(monkeypatch: pytest.MonkeyPatch
     assert len(items) == 2 and items[slow] < count / 3 < 2 * count / 3 < sum(items.values()) - items[slow]
 
 
+def test_there_are_never_more_chunks_than_a_pipe_holds_tokens_for() -> None:
+    """Their claim tokens are written into a pipe before any worker reads: they must fit in its buffer."""
+    for count, processes in ((400_000, 512), (400_000, 2), (10**6, 4096)):
+        assert len(parallel.chunks(count, processes)) <= parallel.MAX_CHUNKS + 1
+    two_cpus = parallel.chunks(400_000, 2)  # there the bound never bites: the smallest chunk is 1/64 of a process's share
+    assert min(stop - start for start, stop in two_cpus[:-1]) == 400_000 * parallel.SMALLEST_CHUNK / 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_progress_counts_every_item_once_across_the_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    done: list[int] = []
+    with parallel.Team(400) as team:
+        assert sum(team.run(_ticking, progress=done.append)) == 400
+    assert done == sorted(done) and done[-1] == 400
+
+
 def test_chunks_cover_every_item_in_order_and_shrink_towards_the_end() -> None:
     count = 3000
     made = parallel.chunks(count, 2)
@@ -185,9 +213,21 @@ def test_a_short_job_runs_in_this_process(monkeypatch: pytest.MonkeyPatch) -> No
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
 def test_an_error_in_a_child_process_is_raised_in_the_caller_the_first_chunks_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunk 1's error arrives last, after those of later chunks: it is still the one raised."""
     monkeypatch.setenv("EPUBGEN_JOBS", "2")
     with parallel.Team(400) as team, pytest.raises(ValueError, match=f"chunk {team.chunks[1][0]}-{team.chunks[1][1]} failed"):
         team.run(_fail_after_the_first_chunk)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is shared out among processes on Linux only")
+def test_a_round_after_a_failed_first_round_fails_too_instead_of_leaving_chunks_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker stopped claiming at its first error: the chunks left unclaimed are nobody's."""
+    monkeypatch.setenv("EPUBGEN_JOBS", "2")
+    with parallel.Team(400) as team:
+        with pytest.raises(ValueError):
+            team.run(_fail_after_the_first_chunk)
+        with pytest.raises(RuntimeError, match="chunks undone"):
+            team.run(_pid_and_squares)
 
 
 def _an_unpicklable_result(state: dict, start: int, stop: int, tick):  # type: ignore[no-untyped-def]
