@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from epubgen.errors import InputError
 from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
-from epubgen.read.html import html_to_lines
+from epubgen.read.html import _layouts, _may_match, html_to_lines
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 
@@ -109,3 +110,59 @@ def test_nothing_executable_from_a_page_reaches_the_book(tmp_path: Path) -> None
             assert not any(bad in text for bad in ("<script", "<iframe", "<object", "<form", "onclick", "javascript:")), name
     assert "\ufdd0" not in book.text()
     assert book.chapter(0).find(".//{http://www.w3.org/1999/xhtml}em").text == "under"
+
+
+STORY = "The ferryman counted the lanterns twice, and twice he came up one short of the night before. " * 3
+DECOY = "A short teaser of the next chapter, in a box of its own."
+
+
+def _page_with_body(selector: str, wrapper: str) -> str:
+    """A page whose chapter text only `selector` finds, inside a <div class=wrapper>, after a
+    paragraph-heavy decoy that the fallback (most paragraph text) would pick instead."""
+    inner = f"<p>{STORY}</p><p>{STORY}</p>"
+    for compound in reversed(selector.split()):
+        tag = re.split(r"[.#]", compound)[0] or "div"
+        ids = [part[1:] for part in re.findall(r"#[\w-]+", compound)]
+        classes = [part[1:] for part in re.findall(r"\.[\w-]+", compound)]
+        attributes = (f' id="{ids[0]}"' if ids else "") + (f' class="{" ".join(classes)}"' if classes else "")
+        inner = f"<{tag}{attributes}>{inner}</{tag}>"
+    decoy = "".join(f"<p>{DECOY}</p>" for _ in range(12))
+    return f"<html><head><title>Chapter 3</title></head><body><div class='teaser'>{decoy}</div><div class='{wrapper}'>{inner}</div></body></html>"
+
+
+LAYOUTS = _layouts()["body_selectors"]
+
+
+@pytest.mark.parametrize(
+    ("selector", "wrapper"),
+    [(selector, "story") for selector in LAYOUTS] + [(selector, "nav-wrapper") for selector in LAYOUTS[:6]],
+)
+def test_every_layout_finds_its_body_and_the_first_ones_even_inside_a_wrapper_named_like_chrome(selector: str, wrapper: str) -> None:
+    """The body selectors are only tried on pages that hold what they name (_may_match): a page that
+    holds it still gives its chapter text, not the decoy with more paragraphs. A wrapper named like
+    chrome is kept when one of the first six layouts finds the body in it."""
+    lines = html_to_lines(_page_with_body(selector, wrapper), "page.html").lines
+    assert lines[-2:] == [STORY.strip(), STORY.strip()] and DECOY not in lines
+
+
+@pytest.mark.parametrize(
+    ("selector", "names", "may_match"),
+    [
+        ("#content", {"div", "#content"}, True),
+        ("#content", {"div", ".content"}, False),
+        (".chapter-inner", {"div", "#chapter-inner"}, False),
+        ("article .content", {"div", ".content"}, False),
+        ("article .content", {"article", "div", ".content"}, True),
+        ("div.reading-content", {"div", ".reading-content"}, True),
+        ("div.reading-content", {"span", ".reading-content"}, False),
+        ("#Content", {"#content"}, True),  # case is left to the selector engine: never screened out
+        ("div > p", {"span"}, False),  # every compound must match something, whatever joins them
+        ("div > p", {"div", "p"}, True),
+        ("#a #b, #c", {"#c"}, True),  # a list matches when any of its selectors does
+        ("#a #b, #c", {"#b"}, False),
+        ("[data-chapter]", set(), True),  # beyond tags, ids and classes: always tried
+        ("div:not(.ads)", set(), True),
+    ],
+)
+def test_a_selector_is_screened_out_only_when_the_page_lacks_something_it_names(selector: str, names: set[str], may_match: bool) -> None:
+    assert _may_match(selector, frozenset(names)) is may_match

@@ -36,6 +36,9 @@ _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^\s*(?:[a-z0-9]*)([.#])([\w-]+)\s*$", re.IGNORECASE)
 _WORD_SPLIT = re.compile(r"[-_\s]+")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
+_COMPOUND = re.compile(r"([a-z][a-z0-9-]*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
+"""A compound selector of a tag name, ids and classes (`article`, `#content`, `div.chapter-inner`)."""
+_ID_OR_CLASS = re.compile(r"[.#][\w-]+")
 
 
 @cache
@@ -67,8 +70,10 @@ def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None)
     """The chapter text of a saved page as lines: its heading first when the page has one."""
     soup = parse_markup(markup)
     heading = _page_heading(soup)
-    _drop_page_chrome(soup)
-    body = _chapter_body(soup)
+    names = _page_names(soup)
+    selectors = [selector for selector in _layouts()["body_selectors"] if _may_match(selector, names)]
+    _drop_page_chrome(soup, [selector for selector in _layouts()["body_selectors"][:6] if selector in selectors])
+    body = _chapter_body(soup, selectors)
     if body is None:
         raise InputError(f"{name}: no chapter text found in this page")
     page = Page([])
@@ -168,7 +173,41 @@ def _page_heading(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _drop_page_chrome(soup: BeautifulSoup) -> None:
+def _page_names(soup: BeautifulSoup) -> frozenset[str]:
+    """Every tag name, `#id` and `.class` in the page, in lower case: what a selector needs the page
+    to hold to match anything in it (_may_match)."""
+    names: set[str] = set()
+    for element in soup.find_all(True):
+        names.add(element.name.lower())
+        element_id = element.get("id")
+        if isinstance(element_id, str):
+            names.add(f"#{element_id.lower()}")
+        classes = element.get("class") or []
+        names.update(f".{name.lower()}" for name in classes if isinstance(name, str))
+    return frozenset(names)
+
+
+def _may_match(selector: str, names: frozenset[str]) -> bool:
+    """False when the selector can match nothing in the page (names: _page_names), so the page need not
+    be searched for it (soupsieve walks every element for each selector, in Python: most of the time a
+    page took): when one of its compound selectors, whatever combinators join them, names a tag, id or
+    class the page holds nowhere. A compound beyond tag, ids and classes (attributes, pseudo-classes)
+    is taken to match; a selector list may match when any of its selectors may."""
+    if "," in selector:
+        return any(_may_match(part, names) for part in selector.split(","))
+    for compound in selector.split():
+        match = _COMPOUND.fullmatch(compound)
+        if match is None:
+            continue
+        needed = ([match[1].lower()] if match[1] else []) + [part.lower() for part in _ID_OR_CLASS.findall(match[2])]
+        if not names.issuperset(needed):
+            return False
+    return True
+
+
+def _drop_page_chrome(soup: BeautifulSoup, body_selectors: list[str]) -> None:
+    """Drop what is never story text; an element named like chrome (`nav-wrapper`) is kept when one
+    of body_selectors (those of the first few layouts that may match in this page) finds something in it."""
     hidden_classes, hidden_ids = _hidden_by_stylesheets(soup)
     junk = set(_layouts()["junk_words"])
     for element in soup.find_all(_layouts()["drop_tags"]):
@@ -176,7 +215,7 @@ def _drop_page_chrome(soup: BeautifulSoup) -> None:
     for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
         comment.extract()
     for element in soup.find_all(True):
-        if element.decomposed or element.attrs is None:
+        if _decomposed(element) or element.attrs is None:
             continue
         classes = element.get("class") or []
         element_id = element.get("id") or ""
@@ -187,14 +226,21 @@ def _drop_page_chrome(soup: BeautifulSoup) -> None:
             or element.get("aria-hidden") == "true"
             or hidden_classes.intersection(classes)
             or element_id in hidden_ids
-            or (words & junk and not _holds_body(element))
+            or (words & junk and not _holds_body(element, body_selectors))
         ):
             element.decompose()
 
 
-def _holds_body(element: Tag) -> bool:
+def _decomposed(element: Tag) -> bool:
+    """Tag.decomposed without its cost: on a live tag, BeautifulSoup looks `_decomposed` up as a child
+    tag of that name (Tag.__getattr__ is find()), a search of the tag's whole subtree, for every tag
+    of the page (a third of the time a page took)."""
+    return bool(vars(element).get("_decomposed", False))
+
+
+def _holds_body(element: Tag, body_selectors: list[str]) -> bool:
     """A wrapper whose name sounds like chrome (`nav-wrapper`) but which holds the chapter stays."""
-    return any(element.select_one(selector) is not None for selector in _layouts()["body_selectors"][:6])
+    return any(element.select_one(selector) is not None for selector in body_selectors)
 
 
 def _hidden_by_stylesheets(soup: BeautifulSoup) -> tuple[set[str], set[str]]:
@@ -212,8 +258,10 @@ def _hidden_by_stylesheets(soup: BeautifulSoup) -> tuple[set[str], set[str]]:
     return classes, ids
 
 
-def _chapter_body(soup: BeautifulSoup) -> Tag | None:
-    for selector in _layouts()["body_selectors"]:
+def _chapter_body(soup: BeautifulSoup, body_selectors: list[str]) -> Tag | None:
+    """The first of body_selectors (the layouts that may match in this page, in order) that finds
+    enough text, else the element holding most paragraph text."""
+    for selector in body_selectors:
         found = soup.select_one(selector)
         if found is not None and len(found.get_text(strip=True)) >= MIN_BODY_CHARACTERS:
             return found
