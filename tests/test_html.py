@@ -166,3 +166,14 @@ def test_every_layout_finds_its_body_and_the_first_ones_even_inside_a_wrapper_na
 )
 def test_a_selector_is_screened_out_only_when_the_page_lacks_something_it_names(selector: str, names: set[str], may_match: bool) -> None:
     assert _may_match(selector, frozenset(names)) is may_match
+
+
+def test_chrome_inside_chrome_and_comments_inside_it_are_dropped_with_it() -> None:
+    page = (
+        "<html><head><title>Chapter 4</title><style>.gone{display:none}</style></head><body>"
+        "<header><nav><script>steal()</script><!-- menu --><div class='menu-bar'><!-- inner --></div></nav></header>"
+        f"<div id='chapter-content'><!-- before --><p>{STORY}</p><div class='ads'><!-- ad --><p>BUY NOW</p></div>"
+        f"<p class='gone'>hidden</p><p>{STORY}</p><!-- after --></div>"
+        "<footer><aside><!-- deep --><form><input></form></aside></footer></body></html>"
+    )
+    assert html_to_lines(page, "page.html").lines == ["Chapter 4", STORY.strip(), STORY.strip()]

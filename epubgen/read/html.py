@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
 
 from epubgen.errors import InputError
 from epubgen.headings import parse_heading
@@ -30,6 +30,7 @@ from epubgen.model import Illustration
 MIN_BODY_CHARACTERS = 200
 SCENE_BREAK = "* * *"
 _BLOCKS = frozenset("p div section article blockquote li ul ol h1 h2 h3 h4 h5 h6 pre table tr td th dl dt dd figure figcaption main center".split())
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4"))
 _EMPHASIS = {"em": (EM_OPEN, EM_CLOSE), "i": (EM_OPEN, EM_CLOSE), "strong": (STRONG_OPEN, STRONG_CLOSE), "b": (STRONG_OPEN, STRONG_CLOSE)}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -69,10 +70,11 @@ ImageLoader = Callable[[str], "bytes | str"]
 def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None) -> Page:
     """The chapter text of a saved page as lines: its heading first when the page has one."""
     soup = parse_markup(markup)
-    heading = _page_heading(soup)
-    names = _page_names(soup)
+    tags, comments = _page_nodes(soup)
+    heading = _page_heading(tags)
+    names = _page_names(tags)
     selectors = [selector for selector in _layouts()["body_selectors"] if _may_match(selector, names)]
-    _drop_page_chrome(soup, [selector for selector in _layouts()["body_selectors"][:6] if selector in selectors])
+    _drop_page_chrome(tags, comments, [selector for selector in _layouts()["body_selectors"][:6] if selector in selectors])
     body = _chapter_body(soup, selectors)
     if body is None:
         raise InputError(f"{name}: no chapter text found in this page")
@@ -160,24 +162,39 @@ def block_lines(element: Tag, on_image: Callable[[Tag], str | None] | None = Non
     return lines
 
 
-def _page_heading(soup: BeautifulSoup) -> str | None:
+def _page_nodes(soup: BeautifulSoup) -> tuple[list[Tag], list[Comment]]:
+    """The page's tags and comments, in document order, from one walk over it: what the steps below
+    look through, instead of a find_all() of their own each (BeautifulSoup matches every node
+    against a find_all's filter in Python)."""
+    tags: list[Tag] = []
+    comments: list[Comment] = []
+    for node in soup.descendants:
+        if isinstance(node, Tag):
+            tags.append(node)
+        elif isinstance(node, Comment):
+            comments.append(node)
+    return tags, comments
+
+
+def _page_heading(tags: list[Tag]) -> str | None:
     """The chapter heading of the page: its first heading element that parses as one, else its <title>."""
-    for candidate in soup.find_all(["h1", "h2", "h3", "h4"], limit=12):
+    for candidate in [tag for tag in tags if tag.name in _HEADINGS][:12]:
         text = _SPACES.sub(" ", candidate.get_text(" ")).strip()
         if parse_heading(text):
             return text
-    title = soup.title.get_text(" ").strip() if soup.title else ""
+    title_tag = next((tag for tag in tags if tag.name == "title"), None)
+    title = title_tag.get_text(" ").strip() if title_tag is not None else ""
     for part in re.split(r"\s+[|\-–—]\s+", title):
         if parse_heading(part):
             return part.strip()
     return None
 
 
-def _page_names(soup: BeautifulSoup) -> frozenset[str]:
-    """Every tag name, `#id` and `.class` in the page, in lower case: what a selector needs the page
-    to hold to match anything in it (_may_match)."""
+def _page_names(tags: list[Tag]) -> frozenset[str]:
+    """Every tag name, `#id` and `.class` of the page's tags, in lower case: what a selector needs the
+    page to hold to match anything in it (_may_match)."""
     names: set[str] = set()
-    for element in soup.find_all(True):
+    for element in tags:
         names.add(element.name.lower())
         element_id = element.get("id")
         if isinstance(element_id, str):
@@ -205,16 +222,21 @@ def _may_match(selector: str, names: frozenset[str]) -> bool:
     return True
 
 
-def _drop_page_chrome(soup: BeautifulSoup, body_selectors: list[str]) -> None:
-    """Drop what is never story text; an element named like chrome (`nav-wrapper`) is kept when one
-    of body_selectors (those of the first few layouts that may match in this page) finds something in it."""
-    hidden_classes, hidden_ids = _hidden_by_stylesheets(soup)
+def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: list[str]) -> None:
+    """Drop what is never story text from the page (its tags and comments, _page_nodes); an element
+    named like chrome (`nav-wrapper`) is kept when one of body_selectors (those of the first few
+    layouts that may match in this page) finds something in it. What a dropped element held is
+    dropped with it, and passed over when its turn comes."""
+    hidden_classes, hidden_ids = _hidden_by_stylesheets(tags)
     junk = set(_layouts()["junk_words"])
-    for element in soup.find_all(_layouts()["drop_tags"]):
-        element.decompose()
-    for comment in soup.find_all(string=lambda text: isinstance(text, Comment)):
-        comment.extract()
-    for element in soup.find_all(True):
+    drop_tags = frozenset(_layouts()["drop_tags"])
+    for element in tags:
+        if element.name in drop_tags and not _decomposed(element):
+            element.decompose()
+    for comment in comments:
+        if not _decomposed(comment):
+            comment.extract()
+    for element in tags:
         if _decomposed(element) or element.attrs is None:
             continue
         classes = element.get("class") or []
@@ -231,7 +253,7 @@ def _drop_page_chrome(soup: BeautifulSoup, body_selectors: list[str]) -> None:
             element.decompose()
 
 
-def _decomposed(element: Tag) -> bool:
+def _decomposed(element: PageElement) -> bool:
     """Tag.decomposed without its cost: on a live tag, BeautifulSoup looks `_decomposed` up as a child
     tag of that name (Tag.__getattr__ is find()), a search of the tag's whole subtree, for every tag
     of the page (a third of the time a page took)."""
@@ -243,11 +265,11 @@ def _holds_body(element: Tag, body_selectors: list[str]) -> bool:
     return any(element.select_one(selector) is not None for selector in body_selectors)
 
 
-def _hidden_by_stylesheets(soup: BeautifulSoup) -> tuple[set[str], set[str]]:
+def _hidden_by_stylesheets(tags: list[Tag]) -> tuple[set[str], set[str]]:
     """Classes and ids that the page's <style> blocks hide with display:none or visibility:hidden."""
     classes: set[str] = set()
     ids: set[str] = set()
-    for style in soup.find_all("style"):
+    for style in (tag for tag in tags if tag.name == "style"):
         for selectors, declarations in _CSS_RULE.findall(style.get_text()):
             if not _HIDDEN_STYLE.search(declarations):
                 continue
