@@ -160,8 +160,15 @@ def test_every_layout_finds_its_body_and_the_first_ones_even_inside_a_wrapper_na
         ("div > p", {"div", "p"}, True),
         ("#a #b, #c", {"#c"}, True),  # a list matches when any of its selectors does
         ("#a #b, #c", {"#b"}, False),
+        ("div + p", {"div", "p"}, True),
+        ("div ~ .x", {"div"}, False),
         ("[data-chapter]", set(), True),  # beyond tags, ids and classes: always tried
         ("div:not(.ads)", set(), True),
+        ('[title="chapter text body"]', set(), True),  # words inside quotes name nothing
+        ('p:-soup-contains("the next chapter")', {"div"}, True),
+        ("#my\\ content", set(), True),
+        ("div:not(.a .b .c)", {"div", ".a"}, True),
+        ('div, [data-x="a b c"]', set(), True),
     ],
 )
 def test_a_selector_is_screened_out_only_when_the_page_lacks_something_it_names(selector: str, names: set[str], may_match: bool) -> None:
@@ -177,3 +184,15 @@ def test_chrome_inside_chrome_and_comments_inside_it_are_dropped_with_it() -> No
         "<footer><aside><!-- deep --><form><input></form></aside></footer></body></html>"
     )
     assert html_to_lines(page, "page.html").lines == ["Chapter 4", STORY.strip(), STORY.strip()]
+
+
+def test_chrome_inside_the_body_goes_even_when_it_holds_what_a_generic_layout_names() -> None:
+    """Only the first six layouts, in their order, keep a chrome-named wrapper: later ones (.reading-content,
+    #content, article) are generic containers, and a preview box in the chapter may hold one."""
+    page = (
+        f"<html><body><div id='chapter-content'><p>{STORY}</p>"
+        "<div class='nav-preview'><div class='reading-content'><p>Next time: the ferry sinks!</p></div></div>"
+        f"<p>{STORY}</p></div></body></html>"
+    )
+    assert LAYOUTS.index(".reading-content") >= 6
+    assert html_to_lines(page, "page.html").lines == [STORY.strip(), STORY.strip()]

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import warnings
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote
@@ -40,6 +40,9 @@ _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
 _COMPOUND = re.compile(r"([a-z][a-z0-9-]*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
 """A compound selector of a tag name, ids and classes (`article`, `#content`, `div.chapter-inner`)."""
 _ID_OR_CLASS = re.compile(r"[.#][\w-]+")
+_SCREENABLE = re.compile(r"[\w\s.#>+~,-]+")
+"""A selector of tags, ids and classes, combinators and commas only: what _may_match screens."""
+_COMBINATORS = re.compile(r"\s*[>+~]\s*|\s+")
 
 
 @cache
@@ -207,19 +210,20 @@ def _page_names(tags: list[Tag]) -> frozenset[str]:
 def _may_match(selector: str, names: frozenset[str]) -> bool:
     """False when the selector can match nothing in the page (names: _page_names), so the page need not
     be searched for it (soupsieve walks every element for each selector, in Python: most of the time a
-    page took): when one of its compound selectors, whatever combinators join them, names a tag, id or
-    class the page holds nowhere. A compound beyond tag, ids and classes (attributes, pseudo-classes)
-    is taken to match; a selector list may match when any of its selectors may."""
-    if "," in selector:
-        return any(_may_match(part, names) for part in selector.split(","))
-    for compound in selector.split():
-        match = _COMPOUND.fullmatch(compound)
-        if match is None:
-            continue
-        needed = ([match[1].lower()] if match[1] else []) + [part.lower() for part in _ID_OR_CLASS.findall(match[2])]
-        if not names.issuperset(needed):
-            return False
-    return True
+    page took): when each selector of its list has a compound selector that names a tag, id or class
+    the page holds nowhere. Only selectors made of tags, ids, classes, combinators and commas are
+    screened: anything quoted, escaped, bracketed or a pseudo-class is taken to match."""
+    if not _SCREENABLE.fullmatch(selector):
+        return True
+    return any(all(map(partial(_compound_may_match, names=names), _COMBINATORS.split(part.strip()))) for part in selector.split(","))
+
+
+def _compound_may_match(compound: str, names: frozenset[str]) -> bool:
+    match = _COMPOUND.fullmatch(compound)
+    if match is None:
+        return True
+    needed = ([match[1].lower()] if match[1] else []) + [part.lower() for part in _ID_OR_CLASS.findall(match[2])]
+    return names.issuperset(needed)
 
 
 def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: list[str]) -> None:
