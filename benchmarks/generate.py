@@ -20,6 +20,7 @@ and the first 300 chapters of a 3,000-chapter series are the 300-chapter series.
 
 from __future__ import annotations
 
+import html
 import random
 import sys
 from pathlib import Path
@@ -113,6 +114,39 @@ def chapter_text(number: int) -> str:
     return "\n\n".join(lines) + "\n"
 
 
+PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title} - Chapter {number}</title>
+<script>window.reader = {{chapter: {number}}};</script><style>.hide-me {{ display: none }}</style></head>
+<body><div class="nav-bar"><a href="#">Prev</a> | <a href="#">Index</a> | <a href="#">Next</a></div>
+<div id="content">
+{paragraphs}
+</div>
+<div class="comments-section"><!-- comments load here --><p>Log in to comment.</p></div>
+</body></html>
+"""
+
+
+def page_file_name(number: int, count: int) -> str:
+    """The file name of chapter number saved as a page, in a series of count pages."""
+    return chapter_file_name(number, count).replace(".txt", ".html")
+
+
+def page_html(number: int) -> str:
+    """Chapter `number` as a saved web page: its text's lines as paragraphs (escaped) in the page's
+    content element, between a navigation bar and a comments box, with a script and a style in its head."""
+    lines = [line for line in chapter_text(number).split("\n") if line.strip()]
+    paragraphs = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return PAGE.format(title=html.escape(TITLE), number=number, paragraphs=paragraphs)
+
+
+def generate_pages(count: int, folder: Path) -> None:
+    """Write chapters 1..count as saved pages and a book.toml into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(1, count + 1):
+        (folder / page_file_name(number, count)).write_text(page_html(number), encoding="utf-8", newline="\n")
+    _book_toml(folder)
+
+
 def _paragraphs(rng: random.Random, count: int, words: int) -> list[str]:
     """`count` paragraphs of `words` words in all, of uneven lengths, a third of them dialogue."""
     weights = [rng.uniform(0.4, 1.6) for _ in range(count)]
@@ -192,9 +226,11 @@ def generate(count: int, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for number in range(1, count + 1):
         (folder / chapter_file_name(number, count)).write_text(chapter_text(number), encoding="utf-8", newline="\n")
-    (folder / "book.toml").write_text(
-        f'title = "{TITLE}"\nauthor = "{AUTHOR}"\nlanguage = "en"\n', encoding="utf-8", newline="\n"
-    )
+    _book_toml(folder)
+
+
+def _book_toml(folder: Path) -> None:
+    (folder / "book.toml").write_text(f'title = "{TITLE}"\nauthor = "{AUTHOR}"\nlanguage = "en"\n', encoding="utf-8", newline="\n")
 
 
 def main(argv: list[str]) -> int:

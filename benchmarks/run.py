@@ -1,6 +1,6 @@
 """Benchmark `epubgen build` against the plain-Python floor and a minimal ebooklib script (issue 7).
 
-    python benchmarks/run.py [--runs 3] [--sizes 300 3000] [--cache DIR] [--profile]
+    python benchmarks/run.py [--runs 3] [--sizes 300 3000] [--cache DIR] [--profile] [--pages N]
 
 Generates the synthetic series (benchmarks/generate.py) once per size into a cache folder,
 runs an untimed warm-up round on the smallest size, then times the three tools as child
@@ -10,7 +10,8 @@ from os.wait4(). Prints a Markdown table of medians, the scaling from the smalle
 largest size, and the goals of issue 7.
 
 With --profile, runs epubgen once under cProfile on the largest series instead, and prints
-the top functions by cumulative time.
+the top functions by cumulative time. With --pages N, also times epubgen on the first N chapters
+saved as web pages (.html: the reader's other input), and nothing else needs that.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from generate import chapter_file_name, chapter_text, generate
+from generate import chapter_file_name, chapter_text, generate, generate_pages
 
 HERE = Path(__file__).resolve().parent
 ENV = {**{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}, "SOURCE_DATE_EPOCH": "1700000000"}
@@ -90,24 +91,25 @@ class Result:
         return statistics.median(run.peak_rss for run in self.runs)
 
 
-def series(size: int, cache: Path) -> Path:
-    """The folder of the size-chapter series, generated unless the cache holds it.
+def series(size: int, cache: Path, pages: bool = False) -> Path:
+    """The folder of the size-chapter series (as saved pages, with pages), generated unless the
+    cache holds it.
 
     The folder name carries a hash of generate.py, so a changed generator never reuses old text.
     """
     fingerprint = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()[:12]
-    folder = cache / f"endless-ledger-{size}-{fingerprint}"
+    folder = cache / f"endless-ledger-{size}{'-pages' if pages else ''}-{fingerprint}"
     if not folder.is_dir():
-        print(f"generating {size} chapters into {folder}", file=sys.stderr)
+        print(f"generating {size} {'pages' if pages else 'chapters'} into {folder}", file=sys.stderr)
         partial = cache / f"{folder.name}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        generate(size, partial)
+        (generate_pages if pages else generate)(size, partial)
         partial.rename(folder)
     return folder
 
 
 def input_size(folder: Path) -> int:
-    return sum(file.stat().st_size for file in folder.glob("*.txt"))
+    return sum(file.stat().st_size for file in folder.iterdir() if file.suffix in (".txt", ".html"))
 
 
 def measure(command: list[str], output: Path, env: dict[str, str] = ENV) -> Run:
@@ -202,6 +204,30 @@ def incremental(folder: Path, runs: int, workdir: Path) -> Incremental:
     return Incremental(count, tuple(full), tuple(rebuild))
 
 
+def saved_pages(folder: Path, runs: int, workdir: Path) -> Result:
+    """Time epubgen on a series of saved pages (after an untimed warm-up build)."""
+    output = workdir / "pages" / "book.epub"
+    measure(_epubgen(folder, output), output)
+    count = len(list(folder.glob("*.html")))
+    timed = []
+    for round_number in range(1, runs + 1):
+        print(f"saved pages, N={count}: round {round_number}/{runs}", file=sys.stderr)
+        timed.append(measure(_epubgen(folder, output), output))
+    return Result("epubgen", count, input_size(folder), tuple(timed))
+
+
+def saved_pages_table(result: Result) -> str:
+    walls = [run.wall for run in result.runs]
+    return "\n".join(
+        [
+            "| epubgen, saved pages | wall (median, min–max) | pages/s | MB/s | peak RSS MB |",
+            "|---|---:|---:|---:|---:|",
+            f"| N={result.chapters} | {result.wall:.2f} s ({min(walls):.2f}–{max(walls):.2f}) | {result.chapters / result.wall:,.0f} "
+            f"| {result.input_bytes / MB / result.wall:.1f} | {result.peak_rss / MB:.0f} |",
+        ]
+    )
+
+
 def incremental_table(result: Incremental) -> str:
     full = statistics.median(run.wall for run in result.full)
     rebuild = statistics.median(run.wall for run in result.rebuild)
@@ -286,9 +312,10 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--profile", action="store_true", help="profile epubgen on the largest size instead of timing")
     parser.add_argument("--no-incremental", action="store_true", help="skip the incremental rebuild measurement")
+    parser.add_argument("--pages", type=int, default=0, metavar="N", help="also time epubgen on N chapters saved as web pages")
     arguments = parser.parse_args(argv)
-    if arguments.runs < 1 or min(arguments.sizes) < 1:
-        parser.error("--runs and --sizes must be positive")
+    if arguments.runs < 1 or min(arguments.sizes) < 1 or arguments.pages < 0:
+        parser.error("--runs and --sizes must be positive, --pages at least 0")
     return arguments
 
 
@@ -304,6 +331,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="epubgen-benchmark-") as workdir:
         results = benchmark(folders, arguments.runs, Path(workdir))
         rebuilt = None if arguments.no_incremental else incremental(folders[sizes[-1]], arguments.runs, Path(workdir))
+        pages = saved_pages(series(arguments.pages, arguments.cache, pages=True), arguments.runs, Path(workdir)) if arguments.pages else None
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {arguments.runs} runs each, medians; MB = 2^20 bytes\n")
     for size, folder in folders.items():
         print(f"- N={size}: {input_size(folder) / MB:.1f} MB of text in {folder}")
@@ -317,6 +345,9 @@ def main(argv: list[str]) -> int:
     if rebuilt is not None:
         print()
         print(incremental_table(rebuilt))
+    if pages is not None:
+        print()
+        print(saved_pages_table(pages))
     return 0
 
 
