@@ -282,7 +282,7 @@ def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, s
             pending[0] = 0
 
     held: list[int] = []
-    to_hold: Iterable[int] | None = _claimed(claims, held)
+    this_round: Iterable[int] = _claimed(claims, held)  # the first round claims; later ones run what it claimed
     while True:
         try:
             request = connection.recv()
@@ -292,7 +292,7 @@ def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, s
             return
         work, arguments = request
         try:
-            _run_round(connection, work, arguments, chunks, to_hold if to_hold is not None else held, tick, state)
+            _run_round(connection, work, arguments, chunks, this_round, tick, state)
             if pending[0]:
                 connection.send(("tick", pending[0]))
             connection.send(("done", None))
@@ -304,7 +304,7 @@ def _serve(connection: Connection, chunks: list[tuple[int, int]], claims: int, s
             except OSError:
                 return
         pending[0] = 0
-        to_hold = None
+        this_round = held
 
 
 class _Failed(Exception):

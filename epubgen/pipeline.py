@@ -241,8 +241,7 @@ def _read(job: Job, index: int, cleaner: Cleaner, state: dict) -> ReadChapter | 
     if job.stats_vouch and remembered is not None and remembered.read.stat is not None and _stat_of(file) == remembered.read.stat:
         state[index] = remembered
         return AS_REMEMBERED
-    data, file_key, stat = _file_bytes(file)
-    stat = stat if job.stats_vouch else None
+    data, file_key, stat = _file_bytes(file, job.stats_vouch)
     if remembered is not None and remembered.file_key == file_key:
         state[index] = replace(remembered, read=replace(remembered.read, stat=stat))
         return AS_REMEMBERED
@@ -257,12 +256,12 @@ VOUCHING_AGE_NS = 2_000_000_000
 """How long a file must have been left alone when it is read for its stat to vouch for its bytes."""
 
 
-def _file_bytes(file: Path) -> tuple[bytes, tuple[bytes, int], Stat | None]:
-    """A chapter file's bytes, its key (a digest of them and the file's time) and its stat when it
-    vouches for them (_vouching)."""
-    before = time.time_ns()
+def _file_bytes(file: Path, stats_vouch: bool = False) -> tuple[bytes, tuple[bytes, int], Stat | None]:
+    """A chapter file's bytes, its key (a digest of them and the file's time) and, where stats vouch
+    (Job.stats_vouch), its stat when it vouches for them (_vouching)."""
+    before = time.time_ns() if stats_vouch else 0
     data, status = read_file(file)
-    return data, (blake2b(data, digest_size=16).digest(), int(status.st_mtime)), _vouching(status, before)
+    return data, (blake2b(data, digest_size=16).digest(), int(status.st_mtime)), _vouching(status, before) if stats_vouch else None
 
 
 def _vouching(status: os.stat_result, read_at: int) -> Stat | None:

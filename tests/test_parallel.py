@@ -126,7 +126,7 @@ def _ticking(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[n
 
 
 def _slow_where_the_first_chunk_went(state: dict, start: int, stop: int, tick) -> int:  # type: ignore[no-untyped-def]
-    """A round in which the worker that claimed the first chunk is ten times slower than the others."""
+    """A round in which the worker that claimed the first chunk is 25 times slower than the others."""
     import time
 
     if state.setdefault("slow", start == 0):
