@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 _SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -22,3 +24,21 @@ def image_media_type(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+def verified_media_type(data: bytes) -> str | None:
+    """The media type of an image that decodes whole (a fake or truncated file gives an invalid
+    book); None when it is not one. Pillow is imported here: most builds hold no image."""
+    media_type = image_media_type(data)
+    if media_type is None:
+        return None
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError):
+        return None
+    return media_type
