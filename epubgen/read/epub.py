@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from pathlib import Path
 
 import ebooklib
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from ebooklib import epub
 from lxml import etree
 
@@ -25,6 +25,9 @@ from epubgen.read.html import ImageLoader, Page, block_lines, image_collector, p
 
 _NOT_TEXT = ["script", "style", "nav", "noscript", "iframe", "object", "embed", "form", "svg"]
 _NOTE_TYPES = {"footnote", "endnote", "rearnote", "note"}
+_NOTE_ROLES = {"doc-footnote", "doc-endnote"}
+_NOTES_SECTION_TYPES = {"footnotes", "endnotes", "rearnotes"}
+_HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 
 
 def read_epub_input(path: Path) -> SourceSet:
@@ -33,7 +36,7 @@ def read_epub_input(path: Path) -> SourceSet:
     titles = _toc_titles(book.toc)
     front = {metadata.title.casefold(), *(name.casefold() for name in metadata.authors + metadata.translators)}
     documents = [(item, _parse_document(item, path.name)) for item in _spine_documents(book)]
-    notes = _take_notes(documents)
+    notes, held_notes = _take_notes(documents)
     chapters, warnings = [], []
     for item, soup in documents:
         if soup is None or soup.body is None:
@@ -41,7 +44,7 @@ def read_epub_input(path: Path) -> SourceSet:
         _put_notes_back(soup, item.get_name(), notes)
         page = Page([])
         page.lines = block_lines(soup.body, image_collector(page, f"{path.name}:{item.get_name()}", _images_inside(book, item)))
-        if not page.lines or _is_front_matter(page.lines, front) or _held_only_notes(soup) or _is_cover_page(page, metadata):
+        if not page.lines or _is_front_matter(page.lines, front) or _is_notes_document(soup, item.get_name() in held_notes) or _is_our_information_page(soup) or _is_cover_page(page, metadata):
             continue
         warnings += page.warnings
         chapters.append(
@@ -110,26 +113,39 @@ def _parse_document(item: epub.EpubHtml, epub_name: str) -> BeautifulSoup | None
     return soup
 
 
-def _take_notes(documents: list[tuple[epub.EpubHtml, BeautifulSoup | None]]) -> dict[str, str]:
-    """Take the footnote and endnote asides out of every document: `doc.xhtml#id` -> `(TL: text)`.
+def _take_notes(documents: list[tuple[epub.EpubHtml, BeautifulSoup | None]]) -> tuple[dict[str, str], set[str]]:
+    """Take the footnotes and endnotes out of every document: `doc.xhtml#id` -> `(TL: text)`, and the
+    names of the documents they came from.
 
-    Put back inline where their references stand, the notes stage finds them again, so a book
-    made with footnotes or endnotes can be rebuilt in any notes mode.
+    A note is an element marked as one (`epub:type`, `role`), or an entry of a list of notes. Put
+    back inline where their references stand, the notes stage finds them again, so a book made with
+    footnotes or endnotes can be rebuilt in any notes mode.
     """
     notes: dict[str, str] = {}
+    held: set[str] = set()
     for item, soup in documents:
         if soup is None:
             continue
-        for aside in soup.find_all("aside"):
-            if not _NOTE_TYPES.intersection(aside.get("epub:type", "").split()) or not aside.get("id"):
-                continue
-            kind = aside.find(class_="note-kind")
+        for note in soup.find_all(_is_note):
+            kind = note.find(class_="note-kind")
             label = kind.get_text().strip().rstrip(":") if kind is not None else "TL"
-            for furniture in aside.find_all(class_=["note-kind", "note-number"]) + aside.find_all("a", role="doc-backlink"):
+            for furniture in note.find_all(class_=["note-kind", "note-number"]) + note.find_all("a", role="doc-backlink"):
                 furniture.decompose()
-            notes[f"{item.get_name()}#{aside['id']}"] = f"({label}: {' '.join(aside.get_text(' ').split())})"
-            aside.decompose()
-    return notes
+            notes[f"{item.get_name()}#{note['id']}"] = f"({label}: {' '.join(note.get_text(' ').split())})"
+            note.decompose()
+            held.add(item.get_name())
+    return notes, held
+
+
+def _is_note(element: Tag) -> bool:
+    if not element.get("id"):
+        return False
+    marked = _NOTE_TYPES.intersection(element.get("epub:type", "").split()) or element.get("role") in _NOTE_ROLES
+    return bool(marked) or (element.name == "li" and element.find_parent(_is_notes_section) is not None)
+
+
+def _is_notes_section(element: Tag) -> bool:
+    return bool(_NOTES_SECTION_TYPES.intersection(element.get("epub:type", "").split())) or element.get("role") == "doc-endnotes"
 
 
 def _put_notes_back(soup: BeautifulSoup, name: str, notes: dict[str, str]) -> None:
@@ -141,9 +157,18 @@ def _put_notes_back(soup: BeautifulSoup, name: str, notes: dict[str, str]) -> No
         reference.replace_with(f" {notes[key]}" if key in notes else "")
 
 
-def _held_only_notes(soup: BeautifulSoup) -> bool:
-    """The notes document of a book made with endnotes: nothing but headings once its notes are out."""
-    return soup.body.find(["p", "blockquote", "li"]) is None and soup.body.find(["h1", "h2", "h3"]) is not None
+def _is_notes_document(soup: BeautifulSoup, held_notes: bool) -> bool:
+    """The notes document of a book made with endnotes: it held notes, or a section marked as notes,
+    and once they are out nothing with text is left but headings."""
+    body = soup.body
+    if not held_notes and body.find(_is_notes_section) is None:
+        return False
+    return all(not text.strip() or text.find_parent(_HEADINGS) is not None for text in body.find_all(string=True))
+
+
+def _is_our_information_page(soup: BeautifulSoup) -> bool:
+    """The "About this book" page epubgen writes: made again when the book is rebuilt."""
+    return soup.body.find("section", class_="information", attrs={"epub:type": "colophon"}) is not None
 
 
 def _is_front_matter(lines: list[str], front: set[str]) -> bool:

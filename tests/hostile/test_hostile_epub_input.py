@@ -1,0 +1,194 @@
+"""An EPUB given as input, hostile or broken (issue 19): chapters kept whatever holds their text,
+zip bombs capped, every unreadable part a one-line error naming the EPUB and the entry, a bad
+language tag mended or dropped."""
+
+from __future__ import annotations
+
+import struct
+import tracemalloc
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import OpenedEpub, assert_valid, write_chapters
+from epubgen.build import build
+from epubgen.config import BookConfig, NotesConfig
+from epubgen.errors import InputError
+from epubgen.read.epub import read_epub_input
+
+CONTAINER = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+    '<rootfiles><rootfile full-path="EPUB/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>'
+)
+NAV = (
+    '<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+    '<head><title>Contents</title></head><body><nav epub:type="toc"><ol>'
+    '<li><a href="c1.xhtml">The Orchard</a></li><li><a href="c2.xhtml">The Well</a></li></ol></nav></body></html>'
+)
+MANIFEST = (
+    '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    '<item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>'
+    '<item id="c2" href="c2.xhtml" media-type="application/xhtml+xml"/>'
+)
+SPINE = '<spine><itemref idref="c1"/><itemref idref="c2"/></spine>'
+METADATA = '<dc:identifier id="id">urn:uuid:0f0e0d0c-0b0a-4908-8706-050403020100</dc:identifier><dc:title>The Glass Orchard</dc:title>'
+LAUGHS = (
+    '<!DOCTYPE {root} [<!ENTITY lol0 "lol">'
+    + "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    + "]>"
+)
+
+
+def package(metadata: str = METADATA, language: str = "en", manifest: str = MANIFEST, spine: str = SPINE, doctype: str = "") -> str:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{doctype}'
+        '<package xmlns="http://www.idpf.org/2007/opf" version="3.0" unique-identifier="id">'
+        f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/">{metadata}<dc:language>{language}</dc:language>'
+        '<meta property="dcterms:modified">2024-01-01T00:00:00Z</meta></metadata>'
+        f"<manifest>{manifest}</manifest>{spine}</package>"
+    )
+
+
+def page(body: str, doctype: str = "") -> str:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{doctype}<html xmlns="http://www.w3.org/1999/xhtml" xmlns:epub="http://www.idpf.org/2007/ops">'
+        f"<head><title>Page</title></head><body>{body}</body></html>"
+    )
+
+
+def entries(**changes: str | bytes | None) -> dict[str, str | bytes]:
+    """A small valid EPUB's entries by name, with changes (`c1=...`, `opf=...`; None leaves one out)."""
+    parts: dict[str, str | bytes | None] = {
+        "mimetype": "application/epub+zip",
+        "META-INF/container.xml": CONTAINER,
+        "EPUB/content.opf": package(),
+        "EPUB/nav.xhtml": NAV,
+        "EPUB/c1.xhtml": page("<h1>The Orchard</h1><p>Glass apples hung from every bough.</p>"),
+        "EPUB/c2.xhtml": page("<h1>The Well</h1><p>The well answered in her own voice.</p>"),
+    }
+    aliases = {"mimetype": "mimetype", "container": "META-INF/container.xml", "opf": "EPUB/content.opf", "nav": "EPUB/nav.xhtml"}
+    for key, value in changes.items():
+        parts[aliases.get(key, f"EPUB/{key}.xhtml")] = value
+    return {name: value for name, value in parts.items() if value is not None}
+
+
+def write_epub(path: Path, parts: dict[str, str | bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in parts.items():
+            method = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            archive.writestr(name, content, compress_type=method)
+    return path
+
+
+def patch_central_entry(path: Path, name: str, offset: int, value: bytes) -> None:
+    """Overwrite bytes of name's central directory record (offset from the record's start)."""
+    data = bytearray(path.read_bytes())
+    start = data.find(b"PK\x01\x02")
+    while start != -1:
+        length = struct.unpack_from("<H", data, start + 28)[0]
+        if data[start + 46 : start + 46 + length] == name.encode():
+            data[start + offset : start + offset + len(value)] = value
+            path.write_bytes(bytes(data))
+            return
+        start = data.find(b"PK\x01\x02", start + 4)
+    raise AssertionError(f"{name} not in {path}")
+
+
+def compressed_span(path: Path, name: str) -> tuple[int, int]:
+    """Where name's compressed data lies in the file: (start, end)."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(name)
+    data = path.read_bytes()
+    names, extra = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + names + extra
+    return start, start + info.compress_size
+
+
+def chapter_texts(path: Path) -> list[str]:
+    return ["\n".join(line.text for line in chapter.lines) for chapter in read_epub_input(path).chapters]
+
+
+def one_line_error(path: Path, *parts: str) -> str:
+    """The InputError reading path gives: one line, naming the EPUB and each of parts."""
+    with pytest.raises(InputError) as caught:
+        read_epub_input(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(f"{path.name}: "), message
+    for part in parts:
+        assert part in message, message
+    return message
+
+
+# Item 4: a chapter is a notes document only when marked so or when it held nothing but notes.
+
+STORY = "The keeper counted the lanterns twice."
+BODIES = {
+    "divs": f"<h1>Chapter 1</h1><div>{STORY}</div><div>Then she slept.</div>",
+    "sections": f"<section><h2>Chapter 1</h2><section>{STORY}</section></section>",
+    "bare text": f"<h1>Chapter 1</h1>{STORY}",
+    "spans and br": f"<h2>Chapter 1</h2><span>{STORY}</span><br/><span>Then she slept.</span>",
+    "pre": f"<h1>Chapter 1</h1><pre>{STORY}\nThen she slept.</pre>",
+    "table": f"<h3>Chapter 1</h3><table><tr><td>{STORY}</td></tr></table>",
+    "divs and a taken note": (
+        f'<h1>Chapter 1</h1><div>{STORY}<a epub:type="noteref" href="#n1">1</a></div>'
+        '<aside epub:type="footnote" id="n1">Twice, as always.</aside>'
+    ),
+}
+
+
+@pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
+def test_a_chapter_is_kept_whatever_holds_its_text(tmp_path: Path, body: str) -> None:
+    source = write_epub(tmp_path / "held.epub", entries(c1=page(body)))
+    texts = chapter_texts(source)
+    assert len(texts) == 2 and STORY in texts[0]
+
+
+def test_a_chapter_in_divs_reaches_the_book(tmp_path: Path) -> None:
+    source = write_epub(tmp_path / "divs.epub", entries(c1=page(BODIES["divs"])))
+    book = OpenedEpub(build(source, BookConfig(), tmp_path / "out.epub").path)
+    assert STORY in book.text() and len(book.chapter_files()) == 2
+    assert_valid(book.path)
+
+
+OTHER_NOTES_DOCUMENTS = {
+    "rearnotes": (
+        '<section epub:type="rearnotes"><h1>Notes</h1><ol><li id="n1" epub:type="rearnote">Glass, not ice.</li>'
+        '<li id="n2" epub:type="rearnote">Her own voice.</li></ol></section>'
+    ),
+    "doc-endnotes": (
+        '<section role="doc-endnotes"><h1>Notes</h1><ol><li id="n1"><p>Glass, not ice. <a href="c1.xhtml#r1" role="doc-backlink">back</a></p></li>'
+        '<li id="n2"><p>Her own voice.</p></li></ol></section>'
+    ),
+    "endnote asides": '<h1>Notes</h1><aside epub:type="endnote" id="n1">Glass, not ice.</aside><aside epub:type="endnote" id="n2">Her own voice.</aside>',
+}
+
+
+@pytest.mark.parametrize("notes", OTHER_NOTES_DOCUMENTS.values(), ids=OTHER_NOTES_DOCUMENTS.keys())
+def test_another_tools_notes_document_is_not_a_chapter_and_its_notes_go_back_inline(tmp_path: Path, notes: str) -> None:
+    manifest = MANIFEST + '<item id="notes" href="notes.xhtml" media-type="application/xhtml+xml"/>'
+    spine = '<spine><itemref idref="c1"/><itemref idref="c2"/><itemref idref="notes"/></spine>'
+    parts = entries(
+        opf=package(manifest=manifest, spine=spine),
+        c1=page('<h1>The Orchard</h1><p>Glass apples<a id="r1" epub:type="noteref" href="notes.xhtml#n1">1</a> hung there.</p>'),
+        notes=page(notes),
+    )
+    texts = chapter_texts(write_epub(tmp_path / "notes.epub", parts))
+    assert len(texts) == 2
+    assert "Glass apples (TL: Glass, not ice.) hung there." in texts[0]
+
+
+def test_our_own_endnotes_document_is_not_a_chapter(tmp_path: Path) -> None:
+    folder = write_chapters(
+        tmp_path / "in",
+        {
+            "001.txt": "Chapter 1: The Orchard\n\nGlass apples hung there. (TL: glass, not ice)\n\nShe picked one.",
+            "002.txt": "Chapter 2: The Well\n\nThe well answered in her own voice.",
+        },
+    )
+    ours = build(folder, BookConfig(notes=NotesConfig(mode="endnote")), tmp_path / "ours.epub").path
+    assert "EPUB/text/notes.xhtml" in OpenedEpub(ours).names
+    sources = read_epub_input(ours)
+    assert [chapter.source.rpartition("/")[2] for chapter in sources.chapters] == ["chapter-0001.xhtml", "chapter-0002.xhtml"]
+    assert "(TL: glass, not ice)" in " ".join(line.text for line in sources.chapters[0].lines)
