@@ -15,7 +15,7 @@ from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.build import build
 from epubgen.config import BookConfig, NotesConfig
 from epubgen.errors import InputError
-from epubgen.read.epub import read_epub_input
+from epubgen.read.epub import MAX_ENTRY_BYTES, MAX_EPUB_BYTES, read_epub_input
 
 CONTAINER = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -68,7 +68,13 @@ def entries(**changes: str | bytes | None) -> dict[str, str | bytes]:
         "EPUB/c1.xhtml": page("<h1>The Orchard</h1><p>Glass apples hung from every bough.</p>"),
         "EPUB/c2.xhtml": page("<h1>The Well</h1><p>The well answered in her own voice.</p>"),
     }
-    aliases = {"mimetype": "mimetype", "container": "META-INF/container.xml", "opf": "EPUB/content.opf", "nav": "EPUB/nav.xhtml"}
+    aliases = {
+        "mimetype": "mimetype",
+        "container": "META-INF/container.xml",
+        "opf": "EPUB/content.opf",
+        "nav": "EPUB/nav.xhtml",
+        "ncx": "EPUB/toc.ncx",
+    }
     for key, value in changes.items():
         parts[aliases.get(key, f"EPUB/{key}.xhtml")] = value
     return {name: value for name, value in parts.items() if value is not None}
@@ -192,3 +198,150 @@ def test_our_own_endnotes_document_is_not_a_chapter(tmp_path: Path) -> None:
     sources = read_epub_input(ours)
     assert [chapter.source.rpartition("/")[2] for chapter in sources.chapters] == ["chapter-0001.xhtml", "chapter-0002.xhtml"]
     assert "(TL: glass, not ice)" in " ".join(line.text for line in sources.chapters[0].lines)
+
+
+# Item 7: zip bombs.
+
+
+def test_the_default_caps_are_generous_but_finite() -> None:
+    assert (MAX_ENTRY_BYTES, MAX_EPUB_BYTES) == (256 * 1024 * 1024, 1024 * 1024 * 1024)
+
+
+def test_an_entry_declared_larger_than_the_cap_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
+    source = write_epub(tmp_path / "bomb.epub", entries())
+    patch_central_entry(source, "EPUB/c2.xhtml", 24, struct.pack("<I", 300 * 1024 * 1024))
+    one_line_error(source, "EPUB/c2.xhtml", "larger than 256 MB")
+
+
+@pytest.mark.parametrize("cap", ["max_entry_bytes", "max_total_bytes"])
+def test_a_real_bomb_is_refused_under_either_cap(tmp_path: Path, cap: str) -> None:
+    padding = "<p>" + "lantern " * 200_000 + "</p>"
+    source = write_epub(tmp_path / "bomb.epub", entries(c1=page(padding), c2=page(padding)))
+    with pytest.raises(InputError) as caught:
+        read_epub_input(source, **{cap: 1024 * 1024 + 512 * 1024})
+    message = str(caught.value)
+    assert message.startswith("bomb.epub: ") and "\n" not in message
+    assert ("EPUB/c1.xhtml: larger than 1.5 MB" in message) if cap == "max_entry_bytes" else ("more than 1.5 MB" in message)
+
+
+def test_an_entry_that_lies_about_its_size_is_never_inflated_past_it(tmp_path: Path) -> None:
+    source = tmp_path / "liar.epub"
+    write_epub(source, entries(c2=None))
+    with zipfile.ZipFile(source, "a") as archive, archive.open("EPUB/c2.xhtml", "w") as entry:
+        entry.write(page("<p>").encode())
+        for _ in range(64):
+            entry.write(b" " * (1024 * 1024))
+    patch_central_entry(source, "EPUB/c2.xhtml", 24, struct.pack("<I", 4000))
+    tracemalloc.start()
+    try:
+        one_line_error(source, "EPUB/c2.xhtml")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024
+
+
+# Item 11: every way an EPUB cannot be read is one line naming the EPUB and the entry.
+
+LONG_CHAPTER = page("".join(f"<p>Line {n}: the orchard's glass rang {n * 7 % 13} times at dusk.</p>" for n in range(400)))
+
+
+def corrupted(path: Path) -> None:
+    start, end = compressed_span(path, "EPUB/c1.xhtml")
+    data = bytearray(path.read_bytes())
+    for at in range((start + end) // 2, (start + end) // 2 + 16):
+        data[at] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+BROKEN = {
+    "billion laughs in the package": (
+        {"opf": package(metadata=METADATA.replace("The Glass Orchard", "&lol9;"), doctype=LAUGHS.format(root="package"))},
+        None,
+        ("EPUB/content.opf", "entities"),
+    ),
+    "billion laughs in a chapter": ({"c1": page("<p>&lol9;</p>", doctype=LAUGHS.format(root="html"))}, None, ("EPUB/c1.xhtml", "entities")),
+    "no spine": ({"opf": package(spine="")}, None, ("EPUB/content.opf", "spine")),
+    "an empty spine": ({"opf": package(spine="<spine/>")}, None, ("EPUB/content.opf", "spine")),
+    "a spine of missing items": ({"opf": package(spine='<spine><itemref idref="ghost"/></spine>')}, None, ("EPUB/content.opf", "spine")),
+    "no manifest": ({"opf": package(manifest="").replace("<manifest></manifest>", "")}, None, ("EPUB/content.opf", "manifest")),
+    "no metadata": ({"opf": package().replace("<metadata", "<metadatum").replace("</metadata>", "</metadatum>")}, None, ("EPUB/content.opf",)),
+    "a package that is not XML": ({"opf": bytes(range(256)) * 4}, None, ("EPUB/content.opf",)),
+    "an encrypted entry": ({"c1": LONG_CHAPTER}, lambda path: patch_central_entry(path, "EPUB/c1.xhtml", 8, b"\x01"), ("EPUB/c1.xhtml", "encrypted")),
+    "compression method 99": ({"c1": LONG_CHAPTER}, lambda path: patch_central_entry(path, "EPUB/c1.xhtml", 10, b"\x63\x00"), ("EPUB/c1.xhtml", "method 99")),
+    "bzip2 compression": ({"c1": LONG_CHAPTER}, lambda path: patch_central_entry(path, "EPUB/c1.xhtml", 10, b"\x0c\x00"), ("EPUB/c1.xhtml", "method 12")),
+    "corrupt deflate data": ({"c1": LONG_CHAPTER}, corrupted, ("EPUB/c1.xhtml", "corrupt")),
+    "a truncated file": ({}, truncated, ("not a readable EPUB",)),
+    "no container": ({"container": None}, None, ("META-INF/container.xml", "not in the EPUB")),
+    "a container naming no package": ({"container": CONTAINER.replace("<rootfile ", "<notroot ")}, None, ("META-INF/container.xml", "no package")),
+    "a container pointing nowhere": ({"container": CONTAINER.replace("content.opf", "nothing.opf")}, None, ("EPUB/nothing.opf", "not in the EPUB")),
+}
+
+
+@pytest.mark.parametrize(("changes", "spoil", "named"), BROKEN.values(), ids=BROKEN.keys())
+def test_an_unreadable_epub_is_one_line_naming_it_and_the_entry(tmp_path: Path, changes: dict, spoil, named: tuple[str, ...]) -> None:
+    source = write_epub(tmp_path / "book.epub", entries(**changes))
+    if spoil is not None:
+        spoil(source)
+    one_line_error(source, *named)
+
+
+def test_a_book_without_its_mimetype_entry_is_still_read(tmp_path: Path) -> None:
+    assert len(chapter_texts(write_epub(tmp_path / "plain.epub", entries(mimetype=None)))) == 2
+
+
+IMAGE = '<item id="bell" href="bell.png" media-type="image/png"/>'
+NCX_ONLY = MANIFEST.replace('properties="nav"', "").replace('id="nav"', 'id="ncx"').replace("nav.xhtml", "toc.ncx")
+NCX_ONLY = NCX_ONLY.replace('media-type="application/xhtml+xml" ', 'media-type="application/x-dtbncx+xml" ', 1)
+
+
+def a_third_chapter(content: str | bytes) -> dict[str, str | bytes]:
+    manifest = MANIFEST + '<item id="c3" href="c3.xhtml" media-type="application/xhtml+xml"/>'
+    return {"c3": content, "opf": package(manifest=manifest, spine=SPINE.replace("</spine>", '<itemref idref="c3"/></spine>'))}
+
+
+MALFORMED = {
+    "a navigation document that is not XML": {"nav": b"\x00\x01\x02 <nav><ol><li"},
+    "a navigation document without a toc": {"nav": page("<p>nothing</p>")},
+    "a navigation document that is missing": {"nav": None},
+    "a toc entry with no href": {"nav": NAV.replace('<a href="c2.xhtml">', "<a>")},
+    "an NCX that is not XML": {"nav": None, "ncx": b"\xff\xfe garbage", "opf": package(manifest=NCX_ONLY, spine=SPINE.replace("<spine>", '<spine toc="ncx">'))},
+    "an NCX that is missing": {"nav": None, "opf": package(manifest=NCX_ONLY, spine=SPINE.replace("<spine>", '<spine toc="ncx">'))},
+    "no title": {"opf": package(metadata=METADATA.replace("<dc:title>The Glass Orchard</dc:title>", ""))},
+    "an empty body": a_third_chapter(page("")),
+    "an empty document": a_third_chapter(""),
+    "a binary document": a_third_chapter(bytes(range(256)) * 8),
+    "a chapter that is missing": {**a_third_chapter(""), "c3": None},
+    "an image in the manifest but not the EPUB": {"opf": package(manifest=MANIFEST + IMAGE), "c2": page('<p>Well.</p><p><img src="bell.png"/></p>')},
+    "an image not in the manifest": {"c2": page('<p>The well.</p><p><img src="gone.png" alt="bell"/></p>')},
+    "a spine item missing among others": {"opf": package(spine=SPINE.replace('<itemref idref="c2"/>', '<itemref idref="ghost"/><itemref idref="c2"/>'))},
+    "duplicate ids": {"opf": package(manifest=MANIFEST.replace('id="c2"', 'id="c1"'))},
+    "a cover image that is missing": {"opf": package(metadata=METADATA + '<meta name="cover" content="bell"/>', manifest=MANIFEST + IMAGE)},
+}
+
+
+@pytest.mark.parametrize("changes", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_part_is_read_around_with_one_line_warnings(tmp_path: Path, changes: dict) -> None:
+    sources = read_epub_input(write_epub(tmp_path / "odd.epub", entries(**changes)))
+    assert any("Glass apples" in line.text for chapter in sources.chapters for line in chapter.lines)
+    assert all("\n" not in warning and warning.startswith("odd.epub") for warning in sources.warnings), sources.warnings
+
+
+# Item 16: the input's language tag.
+
+
+def test_a_locale_for_a_language_is_written_as_its_tag(tmp_path: Path) -> None:
+    source = write_epub(tmp_path / "locale.epub", entries(opf=package(language="en_US.UTF-8")))
+    book = OpenedEpub(build(source, BookConfig(), tmp_path / "out.epub").path)
+    assert book.metadata("dc:language") == ["en-US"]
+    assert_valid(book.path)
+
+
+def test_a_language_that_is_no_tag_is_dropped_with_a_warning(tmp_path: Path) -> None:
+    sources = read_epub_input(write_epub(tmp_path / "babel.epub", entries(opf=package(language="english!"))))
+    assert sources.metadata.language == ""
+    assert any(warning.startswith("babel.epub: EPUB/content.opf: ") and "english!" in warning for warning in sources.warnings)
