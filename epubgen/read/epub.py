@@ -68,7 +68,7 @@ _BROKEN = (
 )
 """What ebooklib, zipfile, lxml and the decoders raise on a malformed EPUB, whatever code they were in."""
 
-Broken = Callable[..., InputError]
+_Broken = Callable[..., InputError]
 """Makes the one-line error for what is wrong with an entry: `broken(what)` or `broken(what, entry)`."""
 
 
@@ -216,16 +216,16 @@ class _GuardedReader(epub.EpubReader):
             self.warn(self.broken("no table of contents could be read from it, left out", entry))
 
 
-def _check_declared_sizes(infos: list[zipfile.ZipInfo], max_entry_bytes: int, max_total_bytes: int, broken: Broken) -> None:
+def _check_declared_sizes(infos: list[zipfile.ZipInfo], max_entry_bytes: int, max_total_bytes: int, broken: _Broken) -> None:
     """Refuse a zip bomb by what its entries say they hold, before any is inflated."""
     for info in infos:
         if info.file_size > max_entry_bytes:
             raise broken(f"larger than {_megabytes(max_entry_bytes)} once decompressed", info.filename)
     if sum(info.file_size for info in infos) > max_total_bytes:
-        raise broken(f"its entries come to more than {_megabytes(max_total_bytes)} once decompressed", "all entries")
+        raise broken(f"its entries come to more than {_megabytes(max_total_bytes)} once decompressed, refused as a zip bomb", "")
 
 
-def _inflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, room: int, broken: Broken) -> bytes:
+def _inflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, room: int, broken: _Broken) -> bytes:
     """The entry's bytes, inflated a chunk at a time, so that an entry whose header lies about its
     size never grows past room in memory."""
     if info.flag_bits & _ENCRYPTED:
@@ -242,7 +242,7 @@ def _inflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, room: int, broken
     return b"".join(chunks)
 
 
-def _refuse_entities(data: bytes, broken: Broken) -> None:
+def _refuse_entities(data: bytes, broken: _Broken) -> None:
     """An XML document declaring entities is refused: an EPUB has no use for them, a bomb does."""
     if any(declaration in data for declaration in _ENTITY_DECLARATIONS):
         raise broken("declares XML entities, which an EPUB may not (refused)")
@@ -262,7 +262,7 @@ def _reason(error: BaseException) -> str:
 
 
 @contextmanager
-def _entry_errors(broken: Broken, entry: str) -> Iterator[None]:
+def _entry_errors(broken: _Broken, entry: str) -> Iterator[None]:
     """Whatever a malformed part makes ebooklib, zipfile, lxml or a decoder raise, as one line."""
     try:
         yield
@@ -278,6 +278,9 @@ def _open(path: Path, max_entry_bytes: int, max_total_bytes: int) -> tuple[epub.
         raise reader.broken("not a zip archive, or a damaged one") from None
     except _BROKEN as error:
         raise reader.broken(_reason(error)) from None
+    finally:
+        if reader.zf is not None:
+            reader.zf.close()
     return book, reader
 
 
