@@ -12,7 +12,7 @@ from pathlib import Path
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build
 from epubgen.config import CONFIG_NAME, load_config
 from epubgen.errors import ConfigError, EpubgenError, InputError
-from epubgen.read.text import holds_chapter_files, natural_key
+from epubgen.read.text import holds_chapter_files, name_order, shown_name
 
 SeriesStart = Callable[[int, int, str], Progress | None]
 """Called as start(done, total, name) before each series; returns the progress callback for its chapters."""
@@ -29,7 +29,7 @@ class SeriesResult:
 
     @property
     def name(self) -> str:
-        return self.folder.name
+        return shown_name(self.folder.name)
 
     @property
     def volumes(self) -> int:
@@ -52,22 +52,30 @@ def build_all(library: Path, output: Path | None = None, force: bool = False, st
     results: list[SeriesResult] = []
     built_by: dict[Path, str] = {}
     for done, folder in enumerate(folders):
-        progress = start(done, len(folders), folder.name) if start else None
+        progress = start(done, len(folders), shown_name(folder.name)) if start else None
         result = build_series(folder, output, force, progress)
         results.append(_with_overwrites(result, built_by))
     return results
 
 
 def build_series(folder: Path, output: Path, force: bool = False, progress: Progress | None = None) -> SeriesResult:
-    """Build one series with its own book.toml; its failure (an EpubgenError, or the disk
-    refusing a folder) becomes the result's error, so the other series still build."""
+    """Build one series with its own book.toml; its failure (an EpubgenError, the disk refusing a
+    folder, or a bug of epubgen's) becomes the result's error, so the other series still build."""
     try:
         result = build(folder, load_config(folder), output, progress, force=force)
     except EpubgenError as error:
         return SeriesResult(folder, error=str(error))
     except OSError as error:
         return SeriesResult(folder, error=f"{error.filename or folder}: {error.strerror or error}")
+    except Exception as error:  # noqa: BLE001 - a bug in one series' build must not stop the library
+        return SeriesResult(folder, error=internal_error(error))
     return SeriesResult(folder, result, warnings=result.book.warnings)
+
+
+def internal_error(error: Exception) -> str:
+    """What an exception epubgen does not raise on purpose says: a bug, to be reported."""
+    described = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"internal error: {described}; please report it"
 
 
 def series_folders(library: Path) -> list[Path]:
@@ -77,7 +85,7 @@ def series_folders(library: Path) -> list[Path]:
     folders = list(_series_in(library))
     if not folders:
         raise InputError(f"{library}: no series folders here (subfolders holding chapter files)")
-    return sorted(folders, key=lambda folder: natural_key(folder.name))
+    return sorted(folders, key=name_order)
 
 
 def is_library(folder: Path) -> bool:
@@ -86,9 +94,31 @@ def is_library(folder: Path) -> bool:
 
 
 def _series_in(library: Path) -> Iterator[Path]:
-    for entry in library.iterdir():
-        if entry.is_dir() and not entry.name.startswith(".") and ((entry / CONFIG_NAME).is_file() or holds_chapter_files(entry)):
+    """The series folders of library, as listed; InputError when it cannot be listed."""
+    try:
+        entries = list(library.iterdir())
+    except OSError as error:
+        raise InputError(f"{shown_name(str(library))}: cannot list the folder ({error.strerror})") from None
+    for entry in entries:
+        if not entry.name.startswith(".") and _is_folder(entry) and _may_be_series(entry):
             yield entry
+
+
+def _is_folder(path: Path) -> bool:
+    """A folder, or a link to one (a link in a loop is neither)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
+def _may_be_series(folder: Path) -> bool:
+    """A folder holding chapter files or a book.toml; or one that cannot be looked into, whose
+    build then says why."""
+    try:
+        return (folder / CONFIG_NAME).is_file() or holds_chapter_files(folder)
+    except (OSError, InputError):
+        return True
 
 
 def _with_overwrites(result: SeriesResult, built_by: dict[Path, str]) -> SeriesResult:

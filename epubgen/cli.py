@@ -21,6 +21,7 @@ from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, write_analysis_report
 from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
+from epubgen.read.text import printable, shown_name
 
 PROGRESS_THRESHOLD = 50
 """Builds of fewer chapters finish before a progress bar would be worth drawing."""
@@ -151,17 +152,17 @@ def build_command(
             result = build(input_path, config, output, progress, report, force)
     if verbose:
         for notice in result.notices:
-            click.echo(notice, err=True)
+            _say(notice)
     for warning in result.book.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}")
     if not quiet:
         chapters = len(result.book.chapters)
         summary = f"{chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)}"
         if len(result.paths) == 1:
-            click.echo(f"{_done(result, result.path)} {result.path} ({summary})")
+            click.echo(f"{_done(result, result.path)} {shown_name(str(result.path))} ({summary})")
         else:
             for path in result.paths:
-                click.echo(f"{_done(result, path)} {path}")
+                click.echo(f"{_done(result, path)} {shown_name(str(path))}")
             click.echo(f"{len(result.paths)} volumes ({summary})")
 
 
@@ -177,9 +178,9 @@ def build_all_command(library: Path, output: Path | None, force: bool, quiet: bo
         results = build_all(library, output, force, start)
     for result in results:
         for warning in result.warnings:
-            click.echo(f"warning: {result.name}: {warning}", err=True)
+            _say(f"warning: {result.name}: {warning}")
         if result.error:
-            click.echo(f"error: {result.name}: {result.error}", err=True)
+            _say(f"error: {result.name}: {result.error}")
     if not quiet:
         for line in _summary_table(results, output):
             click.echo(line)
@@ -201,11 +202,11 @@ def inspect_command(input_path: Path, config_path: Path | None, html_path: Path 
                 write_analysis_report(analysis, path)
     book = analysis.book
     totals = Counter(removal.rule for removal in book.removals)
-    click.echo(f"{book.metadata.title}: {len(book.chapters)} chapters, {len(book.removals)} removals")
+    click.echo(f"{printable(book.metadata.title)}: {len(book.chapters)} chapters, {len(book.removals)} removals")
     for rule, count in sorted(totals.items(), key=lambda item: (-item[1], item[0])):
         click.echo(f"{count:8d}  {rule}")
     for warning in book.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _say(f"warning: {warning}")
 
 
 @main.command("init")
@@ -256,8 +257,13 @@ def _progress_bar(quiet: bool) -> Iterator[Progress | None]:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    _say(f"error: {message}")
     sys.exit(1)
+
+
+def _say(message: str) -> None:
+    """A message on stderr, on one line whatever the file names in it hold."""
+    click.echo(printable(message), err=True)
 
 
 def _size(size: int) -> str:

@@ -12,7 +12,8 @@ EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
    linear cover page of our own instead.
 6. No xml:lang on <package>: _Writer adds it.
 7. Zip entry times and dcterms:modified are "now": we zip the entries ourselves, mimetype
-   first and stored, the rest sorted, every timestamp the book's modified time.
+   first and stored, the rest sorted, every timestamp the book's modified time (brought into
+   the zip's range of times: zip_time).
 8. Hrefs are not percent-encoded: every file name in the book is an ASCII slug we make.
 9. write_epub() swallows OSError: _Writer never touches the disk; write_atomically() does.
 10. The writer ends in reference cycles (its nav and NCX makers are recursive closures holding
@@ -57,7 +58,10 @@ from epubgen.package.xhtml import (
 STYLESHEET = "styles/default.css"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": True}
-_ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+ZIP_FIRST_TIME = 315532800
+"""1980-01-01 00:00:00 UTC, the earliest time a zip entry can carry."""
+ZIP_LAST_TIME = 4354819198
+"""2107-12-31 23:59:58 UTC, the latest (a zip keeps even seconds)."""
 DEFLATE_LEVEL = 6
 _PACKAGE_FOLDER = epub.EpubBook().FOLDER_NAME
 """The folder of the zip ebooklib writes the package's files into."""
@@ -123,7 +127,7 @@ def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> Non
     Each entry is made (a chapter's document) and compressed as it is written, unless it comes
     compressed already (Deflated): the bytes are the same either way.
     """
-    stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
+    stamp = time.gmtime(zip_time(modified))[:6]
     names = sorted(entries.keys() - {"mimetype"})
     with zipfile.ZipFile(file, "w") as archive:
         archive.writestr(_zip_info("mimetype", stamp, zipfile.ZIP_STORED), _made(entries["mimetype"]))
@@ -131,6 +135,12 @@ def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> Non
         for name in names:
             made = _made(entries[name])
             _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), made if isinstance(made, Deflated) else Deflated.of(made))
+
+
+def zip_time(seconds: int) -> int:
+    """The time nearest to seconds that a zip entry can carry: a book's modified time, as its zip
+    timestamps and its dcterms:modified say it."""
+    return min(max(seconds, ZIP_FIRST_TIME), ZIP_LAST_TIME)
 
 
 def _made(content: Content) -> bytes | Deflated:
@@ -349,7 +359,7 @@ class _Entries:
 
 class _Writer(epub.EpubWriter):
     def __init__(self, ebook: epub.EpubBook, modified: int):
-        options = dict(_WRITER_OPTIONS, mtime=datetime.fromtimestamp(modified, tz=timezone.utc))
+        options = dict(_WRITER_OPTIONS, mtime=datetime.fromtimestamp(zip_time(modified), tz=timezone.utc))
         super().__init__("", ebook, options)
 
     def entries(self) -> dict[str, Content]:

@@ -25,7 +25,7 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     A file that cannot be read stops everything, unless skip_bad: then it is skipped with a warning.
     """
     if not path.exists():
-        raise InputError(f"{path}: no such file or folder")
+        raise InputError(f"{shown_name(str(path))}: no such file or folder")
     if path.is_file() and path.suffix.lower() == ".epub":
         from epubgen.read.epub import read_epub_input  # imported when needed, as _chapter_file does
 
@@ -66,22 +66,50 @@ def read_chapter_file(file: Path, encoding: str | None = None) -> ChapterFile:
 
 def chapter_from_bytes(file: Path, data: bytes, mtime: int, encoding: str | None = None) -> ChapterFile:
     """The chapter in a chapter file's bytes (read already), or InputError naming the file."""
-    decoded = decode(data, file.name, encoding)
+    decoded = decode(data, shown_name(file.name), encoding)
     chapter, warnings = _chapter_file(file, decoded.text)
-    return ChapterFile(replace(chapter, mtime=mtime), warnings, _decoding_notice(file.name, decoded))
+    return ChapterFile(replace(chapter, mtime=mtime), warnings, _decoding_notice(file, decoded))
 
 
 def shown_name(name: str) -> str:
-    """A file name as text that can be shown and written into a book: bytes of the name that are not
-    UTF-8 (which Python keeps as lone surrogates) become U+FFFD."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A file name as text that can be shown on one line and written into a book, the same whatever
+    the locale: its bytes read as UTF-8 (those that are not become U+FFFD), then made printable."""
+    return printable(_name_bytes(name).decode("utf-8", "replace"))
+
+
+def name_text(name: str) -> str:
+    """A file name as UTF-8 text whatever the locale (which decides how Python decodes names): bytes
+    of the name that are not UTF-8 stay lone surrogates, so that no two names read the same."""
+    return _name_bytes(name).decode("utf-8", "surrogateescape")
+
+
+def _name_bytes(name: str) -> bytes:
+    """The bytes a name from the file system is made of (a name from elsewhere, as UTF-8)."""
+    try:
+        return os.fsencode(name)
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogatepass")
+
+
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+_LINE_BREAKING = re.compile("[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text that prints as one line and is safe in a book: line breaks and tabs become spaces;
+    other control characters, bidi controls, lone surrogates and noncharacters become U+FFFD."""
+    return _UNPRINTABLE.sub("\ufffd", _LINE_BREAKING.sub(" ", text))
 
 
 def folder_files(folder: Path) -> list[Path]:
     """The chapter files of a folder, or InputError when it has none."""
     files = chapter_files(folder)
     if not files:
-        raise InputError(f"{folder}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
+        raise InputError(f"{shown_name(str(folder))}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
     return files
 
 
@@ -96,7 +124,7 @@ def folder_set(
     """The SourceSet of a folder whose count chapter files were read (with their times, in whole seconds):
     chapters from the files read (or none, when another process holds them)."""
     if not read:
-        raise InputError(f"{folder}: none of the {count} chapter files could be read")
+        raise InputError(f"{shown_name(str(folder))}: none of the {count} chapter files could be read")
     return SourceSet(
         chapters=chapters,
         named_in_sequence=_names_carry_sequence([file.name for file in read]),
@@ -108,7 +136,7 @@ def folder_set(
 
 def chapter_files(folder: Path) -> list[Path]:
     """The chapter files of a folder, in natural name order (`ch2` before `ch10`)."""
-    return sorted(_chapter_files_in(folder), key=lambda file: natural_key(file.name))
+    return sorted(_chapter_files_in(folder), key=name_order)
 
 
 def holds_chapter_files(folder: Path) -> bool:
@@ -118,11 +146,30 @@ def holds_chapter_files(folder: Path) -> bool:
 
 def _chapter_files_in(folder: Path) -> Iterator[Path]:
     """The chapter files of a folder, as listed (scandir: the listing tells a file from a folder,
-    without a stat of each of thousands of chapters)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if not entry.name.startswith(".") and os.path.splitext(entry.name)[1].lower() in CHAPTER_SUFFIXES and entry.is_file():
-                yield folder / entry.name
+    without a stat of each of thousands of chapters), or InputError when it cannot be listed."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.startswith(".") and os.path.splitext(entry.name)[1].lower() in CHAPTER_SUFFIXES and _is_chapter_file(entry):
+                    yield folder / entry.name
+    except OSError as error:
+        raise InputError(f"{shown_name(str(folder))}: cannot list the folder ({error.strerror})") from None
+
+
+def _is_chapter_file(entry: os.DirEntry) -> bool:
+    """A file, or a symbolic link that leads to no file or folder (dangling, or in a loop): reading
+    such a link says what is wrong with it, so that a chapter is never left out unsaid."""
+    try:
+        return entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+    except OSError:
+        return True
+
+
+def name_order(path: Path) -> tuple[tuple[tuple[int, int | str], ...], bytes]:
+    """The sort key of a file or folder by its name, whatever the locale: natural order (natural_key)
+    of its name as UTF-8 text, then its bytes, for names that read the same (`Ch1`, `ch1`)."""
+    name = name_text(path.name)
+    return natural_key(name), name.encode("utf-8", "surrogateescape")
 
 
 def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
@@ -132,37 +179,39 @@ def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
 
 def _names_carry_sequence(names: list[str]) -> bool:
     """File names carry an order when each holds a number and no two hold the same numbers."""
-    numbers = [tuple(int(n) for n in _DIGITS.findall(Path(name).stem)) for name in names]
+    numbers = [tuple(int(n) for n in _DIGITS.findall(Path(name_text(name)).stem)) for name in names]
     return all(numbers) and len(set(numbers)) == len(numbers)
 
 
 def _read_single_file(path: Path, encoding: str | None) -> SourceSet:
-    decoded = decode(read_file(path)[0], path.name, encoding)
+    name = shown_name(path.name)
+    data, status = read_file(path)
+    decoded = decode(data, name, encoding)
     if path.suffix.lower() in HTML_SUFFIXES:
         chapter, warnings = _chapter_file(path, decoded.text)
         return SourceSet(
             chapters=(chapter,),
             named_in_sequence=True,
-            newest_mtime=int(path.stat().st_mtime),
+            newest_mtime=int(status.st_mtime),
             warnings=tuple(warnings),
-            notices=(_decoding_notice(path.name, decoded),),
+            notices=(_decoding_notice(path, decoded),),
         )
     pieces = split_at_headings(_numbered_lines(decoded.text))
     front: tuple[Line, ...] = ()
     if len(pieces) > 1 and not _opens_chapter(pieces[0]):
         front, pieces = pieces[0], pieces[1:]
     if len(pieces) == 1:
-        chapters = (SourceChapter(source=path.name, lines=pieces[0]),)
+        chapters = (SourceChapter(source=name, lines=pieces[0]),)
     else:
         chapters = tuple(
-            SourceChapter(source=f"{path.name} #{index}", lines=piece) for index, piece in enumerate(pieces, 1)
+            SourceChapter(source=f"{name} #{index}", lines=piece) for index, piece in enumerate(pieces, 1)
         )
     return SourceSet(
         chapters=chapters,
         named_in_sequence=True,
-        newest_mtime=int(path.stat().st_mtime),
-        notices=(_decoding_notice(path.name, decoded),),
-        front_matter=SourceChapter(source=f"{path.name} (before the first chapter)", lines=front) if front else None,
+        newest_mtime=int(status.st_mtime),
+        notices=(_decoding_notice(path, decoded),),
+        front_matter=SourceChapter(source=f"{name} (before the first chapter)", lines=front) if front else None,
     )
 
 
@@ -219,8 +268,8 @@ def _piece_start(lines: tuple[Line, ...], heading_at: int) -> int:
     return heading_at
 
 
-def _decoding_notice(name: str, decoded: Decoded) -> str:
-    return f"{name}: read as {decoded.encoding}" + (", mojibake repaired" if decoded.repaired else "")
+def _decoding_notice(file: Path, decoded: Decoded) -> str:
+    return f"{shown_name(file.name)}: read as {decoded.encoding}" + (", mojibake repaired" if decoded.repaired else "")
 
 
 def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
@@ -230,7 +279,7 @@ def _chapter_file(file: Path, text: str) -> tuple[SourceChapter, list[str]]:
     # Imported when needed: BeautifulSoup takes a tenth of a second to import, and most series are text files.
     from epubgen.read.html import html_to_lines, images_beside
 
-    page = html_to_lines(text, file.name, images_beside(file))
+    page = html_to_lines(text, shown_name(file.name), images_beside(file))
     lines = tuple(Line(number, line) for number, line in enumerate(page.lines, 1))
     return SourceChapter(source=shown_name(file.name), lines=lines, images=tuple(page.images)), page.warnings
 
@@ -277,4 +326,4 @@ def read_file(path: Path) -> tuple[bytes, os.stat_result]:
             status = os.fstat(handle.fileno())
             return handle.read(), status
     except OSError as error:
-        raise InputError(f"{path.name}: cannot read the file ({error.strerror})") from None
+        raise InputError(f"{shown_name(path.name)}: cannot read the file ({error.strerror})") from None
