@@ -12,22 +12,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from importlib.metadata import version
 from pathlib import Path
 
 from epubgen.atomic import write_atomically
+from epubgen.errors import InputError, OutputError
+from epubgen.files import read_regular_file
 from epubgen.model import Book, Chapter
 from epubgen.package.epub import Deflated, epub_entries, write_entries, written_documents
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, the cache is saved unlocked
+    fcntl = None  # type: ignore[assignment]
 
 CACHE_NAME = ".epubgen-cache.json"
 _FORMAT = 2
 """The cache file's layout: a cache of another layout is ignored, not misread."""
+_MAX_BYTES = 1024**3
+"""The largest cache file read: far above that of any folder of EPUBs."""
 
 
 def write_changed(
@@ -125,26 +136,21 @@ class _Cache:
 
     folder: Path
     entries: dict[str, dict] = field(default_factory=dict)
-    changed: bool = False
+    recorded: set[str] = field(default_factory=set)
+    """The names of the EPUBs this build wrote."""
 
     @classmethod
     def load(cls, folder: Path) -> _Cache:
         """The folder's cache; an empty one when there is none or it cannot be read."""
-        try:
-            data = json.loads((folder / CACHE_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cls(folder)
-        if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("files"), dict):
-            return cls(folder)
-        return cls(folder, data["files"])
+        return cls(folder, _read_entries(folder / CACHE_NAME))
 
     def holds(self, path: Path, key: str) -> bool:
         """True when path is the EPUB of this book, as the last build wrote it."""
         entry = self.entries.get(path.name)
-        if not isinstance(entry, dict) or entry.get("book") != key:
+        if entry is None or entry["book"] != key:
             return False
         try:
-            return _digest(path) == entry.get("sha256")
+            return _digest(path) == entry["sha256"]
         except OSError:
             return False
 
@@ -153,14 +159,14 @@ class _Cache:
         same chapters (digests) at the same numbers, when the file is as the last build wrote it
         with the same code, Python and libraries (the document of a chapter is a function of them)."""
         entry = self.entries.get(path.name)
-        if not isinstance(entry, dict) or entry.get("made_by") != _made_by() or not isinstance(entry.get("chapters"), list):
+        if entry is None or entry["made_by"] != _made_by():
             return {}
         written = entry["chapters"]
         numbers = [number for number, chapter in enumerate(book.chapters, 1) if number <= len(written) and written[number - 1] == digest(chapter)]
         if not numbers:
             return {}
         try:
-            return written_documents(path, numbers) if _digest(path) == entry.get("sha256") else {}
+            return written_documents(path, numbers) if _digest(path) == entry["sha256"] else {}
         except (OSError, zipfile.BadZipFile):
             return {}
 
@@ -168,13 +174,59 @@ class _Cache:
         """Record the EPUB written at path: its book's key, its bytes' digest, and the digest of the
         chapter at each number (for documents_of)."""
         self.entries[path.name] = {"book": key, "sha256": _digest(path), "made_by": _made_by(), "chapters": chapters}
-        self.changed = True
+        self.recorded.add(path.name)
 
     def save(self) -> None:
-        if not self.changed:
+        """Write the entries recorded into the cache file over those it holds now, under a lock on the
+        folder: another build into the same folder at the same time keeps the entries it wrote. A
+        cache that cannot be written (something else than a file in its place) is none: the EPUBs
+        written into the same folder say what else is wrong with it."""
+        if not self.recorded:
             return
-        text = json.dumps({"format": _FORMAT, "files": self.entries}, indent=1, sort_keys=True) + "\n"
-        write_atomically(self.folder / CACHE_NAME, lambda file: file.write(text.encode("utf-8")))
+        with _locked(self.folder), suppress(OutputError):
+            entries = _read_entries(self.folder / CACHE_NAME) | {name: self.entries[name] for name in self.recorded}
+            text = json.dumps({"format": _FORMAT, "files": entries}, indent=1, sort_keys=True) + "\n"
+            write_atomically(self.folder / CACHE_NAME, lambda file: file.write(text.encode("utf-8")))
+
+
+def _read_entries(path: Path) -> dict[str, dict]:
+    """The entries of the cache file at path; none when it is missing, not a regular file, or not
+    in every part of the shape save() writes."""
+    try:
+        data = json.loads(read_regular_file(path, "build cache", _MAX_BYTES))
+    except (InputError, ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("files"), dict):
+        return {}
+    entries = data["files"]
+    return entries if all(map(_well_formed, entries.values())) else {}
+
+
+def _well_formed(entry: object) -> bool:
+    """An entry of the shape record() writes."""
+    return (
+        isinstance(entry, dict)
+        and all(isinstance(entry.get(name), str) for name in ("book", "sha256", "made_by"))
+        and isinstance(entry.get("chapters"), list)
+        and all(isinstance(chapter, str) for chapter in entry["chapters"])
+    )
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the folder (flock, let go by the kernel if its holder dies); none where
+    the folder cannot be locked (a file system without locks): the merge still keeps what another
+    build wrote before."""
+    descriptor = None
+    with suppress(OSError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
 
 
 def _made_by() -> str:
