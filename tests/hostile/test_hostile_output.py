@@ -106,6 +106,14 @@ def test_hostile_output_write_atomically_refuses_a_target_that_is_not_a_regular_
     assert parts_in(tmp_path) == []
 
 
+def test_hostile_output_a_loop_of_symlinks_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.epub").symlink_to("b.epub")
+    (tmp_path / "b.epub").symlink_to("a.epub")
+    with pytest.raises(OutputError, match="loop of symlinks"):
+        atomic.write_atomically(tmp_path / "a.epub", lambda file: file.write(b"replaced"))
+    assert (tmp_path / "a.epub").is_symlink() and parts_in(tmp_path) == []
+
+
 def test_hostile_output_dev_null_is_never_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Guarded: were the refusal to go, the rename over /dev/null would raise instead of breaking the machine."""
     real_replace = os.replace
