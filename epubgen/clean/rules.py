@@ -18,16 +18,20 @@ import tomllib
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from math import inf
 
-from epubgen.config import CleanConfig
+from epubgen.config import CleanConfig, shown, user_regex
 from epubgen.errors import ConfigError
 from epubgen.structure import occurrences
 
 KINDS = ("line", "fragment", "cut")
 RULE_GROUPS = ("reader-chrome", "host-notices", "anti-theft", "begging", "blog-chrome")
+
+LINE_BUDGET = 0.2
+"""The seconds a user's regex may take on one line: a pattern that backtracks for ever on a line
+(`(a|aa)+$`) stops the build with an error naming it instead of hanging it."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,16 @@ class Rule:
     hints: tuple[str, ...] = ()
     """Lowercase words of which every match holds one; none means the rule is always tried."""
     examples: tuple[str, ...] = ()
+    timed: bool = False
+    """A user's regex: compiled by the regex module (config.user_regex), each match with LINE_BUDGET."""
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "compiled", re.compile(self.pattern, re.IGNORECASE))
+        object.__setattr__(self, "compiled", user_regex(self.pattern) if self.timed else re.compile(self.pattern, re.IGNORECASE))
+
+    @property
+    def finditer(self) -> Callable[[str], object]:
+        return partial(self.compiled.finditer, timeout=LINE_BUDGET) if self.timed else self.compiled.finditer
 
     def may_match(self, lowered: str) -> bool:
         return not self.hints or any(hint in lowered for hint in self.hints)
@@ -74,7 +84,7 @@ class RuleSet:
         checks: dict[str, tuple[_Check, ...]] = {}
         for kind in KINDS:
             checks[kind] = tuple(
-                (rule.id, rule.hints, rule.compiled.finditer if kind == "fragment" else rule.compiled.fullmatch)
+                (rule.id, rule.hints, rule.finditer if kind == "fragment" else rule.compiled.fullmatch)
                 for rule in self._of_kind(kind)
             )
         object.__setattr__(self, "_checks", checks)
@@ -103,8 +113,11 @@ class RuleSet:
             if longest >= shortest and (not char or first is None or first.match(char))
         )
 
-    def fragments(self, text: str, lowered: str | None = None) -> list[tuple[int, int, str]]:
-        """(start, end, rule id) of every fragment in text; lowered is text.lower() when the caller has it."""
+    def fragments(self, text: str, lowered: str | None = None, source: str = "", number: int = 0) -> list[tuple[int, int, str]]:
+        """(start, end, rule id) of every fragment in text; lowered is text.lower() when the caller has it.
+
+        text is line `number` of the chapter file `source`: the error a user's regex out of its time
+        budget raises names them."""
         if lowered is None:
             lowered = text.lower()
         spans = []
@@ -115,8 +128,16 @@ class RuleSet:
                         break
                 else:
                     continue
-            spans += [(match.start(), match.end(), rule_id) for match in finditer(text) if match.end() > match.start()]
+            try:
+                spans += [(match.start(), match.end(), rule_id) for match in finditer(text) if match.end() > match.start()]
+            except TimeoutError:
+                raise ConfigError(self._too_slow(rule_id, source, number)) from None
         return spans
+
+    def _too_slow(self, rule_id: str, source: str, number: int) -> str:
+        pattern = next(rule.pattern for rule in self.rules if rule.id == rule_id)
+        where = f"{source} line {number}" if source else "a line"
+        return f"clean.remove_regex {shown(pattern)}: took too long on {where}; simplify the pattern"
 
     def fragment_hint_offsets(self, lowered: str) -> list[int] | None:
         """Where a fragment rule's hint starts in lowered (a whole chapter in lower case): no fragment
@@ -319,8 +340,7 @@ def user_rules(config: CleanConfig) -> tuple[Rule, ...]:
     for index, literal in enumerate(config.remove, 1):
         rules.append(Rule(f"user:remove-{index}", "fragment", re.escape(literal), hints=(literal.lower(),)))
     for index, pattern in enumerate(config.remove_regex, 1):
-        _check_regex(pattern)
-        rules.append(Rule(f"user:remove_regex-{index}", "fragment", pattern))
+        rules.append(Rule(f"user:remove_regex-{index}", "fragment", pattern, timed=True))
     for index, marker in enumerate(config.cut_after, 1):
         rules.append(Rule(f"user:cut_after-{index}", "cut", re.escape(marker), hints=(marker.lower(),)))
     return tuple(rules)
@@ -330,9 +350,3 @@ def user_rules(config: CleanConfig) -> tuple[Rule, ...]:
 def _cached_rule_set(rules: tuple[Rule, ...]) -> RuleSet:
     return RuleSet(rules)
 
-
-def _check_regex(pattern: str) -> None:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise ConfigError(f"clean.remove_regex: {pattern!r} is not a valid regular expression ({error})") from None
