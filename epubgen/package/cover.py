@@ -1,4 +1,4 @@
-"""Covers: a user's JPEG or PNG, recognised by its bytes, or one generated from the metadata.
+"""Covers: a user's JPEG or PNG, recognised by its bytes and decoded whole, or one generated from the metadata.
 
 The generated cover is typeset with the font Pillow ships (no system font path that may be
 missing), on a plain background whose colour comes from the series title, so the volumes of
@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 import io
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from epubgen.errors import InputError
-from epubgen.images import image_media_type
+from epubgen.files import MAX_IMAGE_BYTES, read_regular_file
+from epubgen.images import image_media_type, verified_media_type
 from epubgen.model import Cover
+from epubgen.read.text import shown_name
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont
@@ -23,11 +26,30 @@ WIDTH, HEIGHT = 1200, 1800
 _MARGIN = 100
 
 
+def given_cover(path: str, epub_cover: bytes | None) -> tuple[Cover | None, tuple[str, ...]]:
+    """The cover at path (book.toml's or --cover), else the one an input EPUB had; and the warnings.
+
+    A cover file that cannot be used stops the build; an input EPUB's broken cover is left out with
+    a warning, for a generated one: its chapters are still a book.
+    """
+    if path:
+        return cover_from_bytes(read_regular_file(Path(path), "cover", MAX_IMAGE_BYTES), shown_name(path)), ()
+    if epub_cover is None:
+        return None, ()
+    try:
+        return cover_from_bytes(epub_cover, "the input EPUB's cover"), ()
+    except InputError as error:
+        return None, (f"{error}; it is left out",)
+
+
 def cover_from_bytes(data: bytes, name: str) -> Cover:
-    """A user's cover image, declared by what its bytes are, not by its file name."""
-    media_type = image_media_type(data)
-    if media_type not in ("image/png", "image/jpeg"):
+    """A cover image, declared by what its bytes are, not by its file name, and decoded whole:
+    a fake or truncated image gives an invalid book."""
+    if image_media_type(data) not in ("image/png", "image/jpeg"):
         raise InputError(f"{name}: a cover must be a JPEG or PNG image")
+    media_type = verified_media_type(data)
+    if media_type is None:
+        raise InputError(f"{name}: the cover image is damaged (it does not decode whole)")
     return Cover(data, media_type)
 
 
