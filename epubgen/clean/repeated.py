@@ -33,6 +33,8 @@ TOP_LINES = 3
 BOTTOM_LINES = 5
 EDGE_SHARE = 0.8
 """The share of a key's occurrences that must stand at a chapter's edge."""
+MAX_TITLE_LENGTH = 200
+"""A longer opening line is story text, never the title on top of every page."""
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -100,7 +102,8 @@ class KeyedLines:
     hashes: array
     """key_hashes of the lines of text, in order; 0 for an edge line that is no candidate."""
     opener: str
-    """The first line of text, stripped (the title, when it is junk)."""
+    """The first line of text, stripped (the title, when it is junk); empty when longer than
+    MAX_TITLE_LENGTH."""
 
     @classmethod
     def of(cls, lines: list[Line], hashes: array) -> KeyedLines:
@@ -109,7 +112,8 @@ class KeyedLines:
         for position in _edge_positions(len(lines), top):
             if not _candidate(lines[position].text):
                 hashes[position] = 0
-        return cls(top, hashes, lines[0].text.strip() if lines else "")
+        opener = lines[0].text.strip() if lines else ""
+        return cls(top, hashes, opener if len(opener) <= MAX_TITLE_LENGTH else "")
 
     def edge_hashes(self) -> list[int]:
         return [self.hashes[position] for position in _edge_positions(len(self.hashes), self.top) if self.hashes[position]]

@@ -375,7 +375,6 @@ def test_hostile_output_a_build_that_fails_writes_no_memory(tmp_path: Path, monk
     assert remembered.read_bytes() == before and parts_in(out) == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs clean/repeated.py: KeyedLines.opener kept only when short enough to be a title")
 def test_hostile_output_the_memory_of_a_chapter_of_one_long_line_is_small(tmp_path: Path) -> None:
     book = write_chapters(tmp_path / "in", {"0001.txt": "x" * 5_000_000 + "\n", "0002.txt": "Chapter 2: Two\n\nThe ferry left.\n"})
     out = tmp_path / "out"
