@@ -20,10 +20,14 @@ from typing import Any
 import regex
 
 from epubgen.errors import ConfigError
+from epubgen.files import read_regular_file
 from epubgen.language import language_tag
 from epubgen.read.decode import sanitize
 
 CONFIG_NAME = "book.toml"
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""The largest settings file read: a book.toml is a few hundred bytes."""
 
 
 NOTE_KINDS = ("TL", "ED", "PR", "AN")
@@ -218,9 +222,11 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
     empty are ignored, so the CLI can pass every option.
     """
     validated: dict[str, Any] = {}
-    path = config_path or _default_config_path(input_path)
+    folder = input_path if input_path.is_dir() else input_path.parent
+    path = config_path or _default_config_path(folder)
     if path is not None:
-        validated.update((key, _validated(key, value, path.name)) for key, value in _flatten(_read_toml(path)).items())
+        table = _read_toml(path, None if config_path else folder)
+        validated.update((key, _validated(key, value, path.name)) for key, value in _flatten(table).items())
     for key, value in (overrides or {}).items():
         if value not in (None, (), [], ""):
             validated[key] = _validated(key, value, "options")
@@ -250,21 +256,24 @@ def config_template(title: str) -> str:
     return "\n".join(lines)
 
 
-def _default_config_path(input_path: Path) -> Path | None:
-    candidate = (input_path if input_path.is_dir() else input_path.parent) / CONFIG_NAME
-    return candidate if candidate.is_file() else None
+def _default_config_path(folder: Path) -> Path | None:
+    """The input folder's book.toml, if there is anything of that name (read it says what is wrong with it)."""
+    candidate = folder / CONFIG_NAME
+    return candidate if candidate.exists() or candidate.is_symlink() else None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, inside: Path | None) -> dict[str, Any]:
+    """The settings file at path, a regular file of MAX_CONFIG_BYTES at most; inside the input folder
+    when found there (inside)."""
+    if not (path.exists() or path.is_symlink()):
+        raise ConfigError(f"{path}: no such config file")
+    data = read_regular_file(path, "config file", MAX_CONFIG_BYTES, inside)
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read it ({error.strerror})") from None
+        return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML (nested too deeply)") from None
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

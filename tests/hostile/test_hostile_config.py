@@ -247,3 +247,20 @@ def test_a_long_title_is_shortened_to_fit_volume_file_names(tmp_path: Path) -> N
     assert all(len(path.name.encode()) <= 240 for path in written), written
     assert [path.name.endswith(f" - Vol 0{n} (Ch {n}-{n}).epub") for n, path in enumerate(written, 1)] == [True, True]
     assert OpenedEpub(written[1]).metadata("dc:title") == [f"{title.strip()}, Volume 2"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="FIFOs are a POSIX thing")
+def test_a_settings_file_that_is_not_a_regular_file_inside_the_input_is_refused_unread(tmp_path: Path) -> None:
+    folder = story(tmp_path)
+    fifo = tmp_path / "pipe.toml"
+    __import__("os").mkfifo(fifo)
+    assert_one_line_error(cli("build", str(folder), "-o", str(tmp_path / "a.epub"), "--config", str(fifo)), "pipe.toml", "not a regular file")
+    (tmp_path / "secret.toml").write_text('title = "Outside"\n', encoding="utf-8")
+    (folder / "book.toml").symlink_to(tmp_path / "secret.toml")
+    assert_one_line_error(cli("build", str(folder), "-o", str(tmp_path / "b.epub")), "book.toml", "outside the input folder")
+    (folder / "book.toml").unlink()
+    (folder / "book.toml").write_text("# " + "x" * (2 * 1024 * 1024) + "\n", encoding="utf-8")
+    assert_one_line_error(cli("build", str(folder), "-o", str(tmp_path / "c.epub")), "book.toml", "larger than")
+    (folder / "book.toml").write_text("a = " + "[" * 100_000 + "\n", encoding="utf-8")
+    assert_one_line_error(cli("build", str(folder), "-o", str(tmp_path / "d.epub")), "book.toml", "not valid TOML")
+    assert not any(tmp_path.glob("*.epub"))
