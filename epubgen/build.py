@@ -12,23 +12,24 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from epubgen.atomic import writable_file, writable_folder
 from epubgen.clean.report import write_report
 from epubgen.config import BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.incremental import write_changed
 from epubgen.memory import Memory
-from epubgen.model import Book, Chapter, Cover, Metadata, Removal, SourceChapter, SourceSet, Volume
-from epubgen.package.cover import cover_from_bytes, generated_cover
-from epubgen.package.epub import Deflated
+from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.package.cover import generated_cover, given_cover
+from epubgen.package.epub import ZIP_LAST_TIME, Deflated, zip_time
+from epubgen.package.stylesheet import user_stylesheet
 from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
 from epubgen.read.text import folder_files, folder_set, shown_name, skipped, stats_vouch_in
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
-from epubgen.volumes import split_volumes
+from epubgen.volumes import split_volumes, volume_file_names
 
 OUTPUT_FOLDER = Path("output")
-_UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) after each chapter passes the per-chapter stages."""
@@ -84,11 +85,19 @@ def build(
 
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
     unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
+    An output path where something else than a regular file is refused before any work.
     """
+    folder = _output_folder(output)
+    writable_folder(folder)
+    for path in (output, report):
+        if path is not None and path != folder:
+            writable_file(path)
     with paused_gc():
-        with _Outlined.of(input_path, config, progress, report is not None, _output_folder(output), recall=not force) as outlined:
+        with _Outlined.of(input_path, config, progress, report is not None, folder, recall=not force) as outlined:
             book = outlined.book
             planned = plan_outputs(book, config, output, covers=False)
+            for path, _ in planned:
+                writable_file(path)
             unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
             if report is not None:
                 write_analysis_report(Analysis(outlined.all_sources(), book), report)
@@ -118,6 +127,8 @@ class _Outlined:
         stats_vouch = self.memory is not None and stats_vouch_in(input_path)
         self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled, stats_vouch)
         self.chapters = Chapters(self.job)
+        self._settle_memory: Callable[[bool], None] = lambda succeeded: None
+        """Called with whether the build succeeded: puts what remember() wrote aside in place, or throws it away."""
 
     @classmethod
     @contextmanager
@@ -131,15 +142,22 @@ class _Outlined:
         recall: bool = True,
     ) -> Iterator[_Outlined]:
         """The input outlined; with memory_folder, what is remembered there of a folder's chapters
-        is used (unless not recall) and remember() writes what this build made of them."""
+        is used (unless not recall) and remember() writes what this build made of them, put in
+        place when the with block ends without an error: a build that fails leaves the memory as it was."""
         outlined = cls(input_path, config, progress, keep_sources, memory_folder, recall)
         with outlined.chapters:
             outlined._outline()
-            yield outlined
+            try:
+                yield outlined
+            except BaseException:
+                outlined._settle_memory(False)
+                raise
+            outlined._settle_memory(True)
 
     def remember(self) -> None:
+        """Write aside what this build made of its chapters (of: in place once the build succeeds)."""
         if self.memory is not None:
-            self.memory.remember(self._memory_slices())
+            self._settle_memory = self.memory.remember(self._memory_slices())
 
     def _outline(self) -> None:
         read = self.chapters.read()
@@ -183,14 +201,16 @@ class _Outlined:
         volumes, outside = split_volumes(ordered, self.config)
         metadata = _metadata(self.config, self.sources, title, credits, self.input_path)
         description, front_removals = synopsis(self.sources.front_matter, metadata.title)
+        cover, cover_warnings = given_cover(self.config.cover, self.sources.metadata.cover)
+        css, css_warnings = _stylesheet(self.config)
         return Book(
-            cover=_given_cover(self.config, self.sources),
+            cover=cover,
             info_page=self.config.info_page,
             metadata=replace(metadata, description=metadata.description or description),
             chapters=tuple(ordered),
-            stylesheet=_stylesheet(self.config),
+            stylesheet=css,
             removals=front_removals + removals,
-            warnings=self.sources.warnings + tuple(warnings + outside),
+            warnings=self.sources.warnings + cover_warnings + css_warnings + tuple(warnings + outside),
             volumes=volumes if len(volumes) > 1 else (),
         )
 
@@ -270,23 +290,8 @@ def plan_outputs(book: Book, config: BookConfig, output: Path | None, covers: bo
             return [(output, book)]
         return [((output or OUTPUT_FOLDER) / f"{slug(book.metadata.title)}.epub", book)]
     folder = output or OUTPUT_FOLDER
-    return [
-        (folder / f"{volume_file_name(book.metadata.title, volume, config.volumes.name)}.epub", cover(volume_book(book, volume)))
-        for volume in book.volumes
-    ]
-
-
-def _given_cover(config: BookConfig, sources: SourceSet) -> Cover | None:
-    """The cover book.toml or --cover names, else the one an input EPUB had."""
-    if config.cover:
-        path = Path(config.cover)
-        try:
-            return cover_from_bytes(path.read_bytes(), str(path))
-        except OSError as error:
-            raise InputError(f"{path}: cannot read the cover ({error.strerror})") from None
-    if sources.metadata.cover is not None:
-        return cover_from_bytes(sources.metadata.cover, "the input EPUB's cover")
-    return None
+    names = volume_file_names(book.metadata.title, book.volumes, config.volumes.name)
+    return [(folder / f"{name}.epub", cover(volume_book(book, volume))) for name, volume in zip(names, book.volumes)]
 
 
 def with_cover(book: Book, config: BookConfig) -> Book:
@@ -323,16 +328,6 @@ def volume_book(book: Book, volume: Volume) -> Book:
     )
 
 
-def volume_file_name(title: str, volume: Volume, pattern: str) -> str:
-    """`The Lantern Keeper - Vol 03 (Ch 201-300)`, made safe for every file system."""
-    first, last = volume.chapter_range or (0, 0)
-    try:
-        name = pattern.format(title=title, volume=volume.number, first=first, last=last)
-    except (KeyError, IndexError, ValueError) as error:
-        raise ConfigError(f"volumes.name: {pattern!r} is not a usable pattern ({error})") from None
-    return _UNSAFE_IN_FILE_NAMES.sub("", name).strip(" .") or f"volume-{volume.number:02d}"
-
-
 def write_analysis_report(analysis: Analysis, path: Path) -> None:
     write_report(path, analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
 
@@ -351,14 +346,12 @@ def stylesheet(name: str) -> str:
     return "\n".join(resources.files("epubgen.styles").joinpath(file).read_text(encoding="utf-8") for file in files)
 
 
-def _stylesheet(config: BookConfig) -> str:
-    """The user's own CSS file when given, else the chosen theme."""
+def _stylesheet(config: BookConfig) -> tuple[str, tuple[str, ...]]:
+    """The user's own CSS file when given (vetted: see user_stylesheet), else the chosen theme; and
+    the warnings about what was dropped from it."""
     if not config.css:
-        return stylesheet(config.style or "default")
-    try:
-        return Path(config.css).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{config.css}: cannot read the stylesheet ({error})") from None
+        return stylesheet(config.style or "default"), ()
+    return user_stylesheet(config.css)
 
 
 def slug(title: str) -> str:
@@ -394,10 +387,13 @@ def _title_from_path(input_path: Path) -> str:
 
 
 def _modified_time(newest_mtime: int) -> int:
-    """SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the newest input file's time."""
+    """SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the newest input file's time;
+    brought into the times a zip can carry (zip_time)."""
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None:
-        return newest_mtime
-    if not value.strip().isdigit():
+        return zip_time(newest_mtime)
+    if not re.fullmatch(r"[0-9]+", value.strip()):
         raise ConfigError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {value!r}")
-    return int(value)
+    digits = value.strip().lstrip("0") or "0"
+    # Twelve digits or more are past 2107, and may be too many for int().
+    return zip_time(int(digits) if len(digits) < 12 else ZIP_LAST_TIME)

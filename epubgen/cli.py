@@ -90,7 +90,7 @@ def _exit_status(code: object) -> int:
 @click.option("--chapters-per-volume", type=click.IntRange(min=1), help="Split the series into volumes of N chapters.")
 @click.option("--single-file", is_flag=True, default=None, help="One EPUB with a nested TOC, not one EPUB per volume.")
 @click.option("--style", type=click.Choice(["default", "block"]), help="Stylesheet theme: default (indented) or block (spaced paragraphs).")
-@click.option("--css", type=click.Path(path_type=Path, resolve_path=True, exists=True, dir_okay=False), help="Your own CSS file instead of the theme.")
+@click.option("--css", type=click.Path(path_type=Path, resolve_path=True), help="Your own CSS file instead of the theme.")
 @click.option("--cover", type=click.Path(path_type=Path, resolve_path=True), help="A cover image (JPEG or PNG).")
 @click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
 @click.option("--plain-emphasis", is_flag=True, default=None, help="Read *word* and _word_ as emphasis.")

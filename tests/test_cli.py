@@ -116,13 +116,13 @@ ERRORS = [
     (["build", "{tmp}/missing"], "missing: no such file or folder"),
     (["build", "{tmp}/empty"], "no chapter files (.txt, .html, .htm, .xhtml) in this folder"),
     (["build", "{tmp}/binary"], "data.txt: this is a binary file, not text"),
-    (["build", "{tmp}/latin1", "--encoding", "klingon"], "old.txt: unknown encoding 'klingon'"),
+    (["build", "{tmp}/latin1", "--encoding", "klingon"], "'encoding' must be a text encoding such as utf-8, gb18030 or cp1252, not 'klingon'"),
     (["build", "{tmp}/latin1", "--encoding", "utf-8"], "old.txt: not valid utf-8 (bad byte at offset 14)"),
     (["build", "{tmp}/blank"], "blank.txt: the file is empty"),
     (["build", "{tmp}/badkey"], "book.toml: unknown key 'titel'"),
     (["build", "{tmp}/badtype"], "book.toml: 'subjects' must be a string or a list of strings, not a number"),
     (["build", "{tmp}/badtoml"], "book.toml: not valid TOML"),
-    (["build", "{tmp}/good", "-o", "{tmp}/afile/book.epub"], "afile/book.epub: cannot write here"),
+    (["build", "{tmp}/good", "-o", "{tmp}/afile/book.epub"], "afile: not a folder"),
     (["build", "{tmp}/good", "--config", "{tmp}/nope.toml"], "nope.toml: no such config file"),
 ]
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from epubgen.build import plan_outputs, volume_file_name
+from epubgen.build import plan_outputs
 from epubgen.config import BookConfig, VolumesConfig, load_config
 from epubgen.errors import ConfigError
 from epubgen.headings import parse_volume_marker
 from epubgen.model import Book, Chapter, Heading, Line, Metadata, NotedChapter, TextLine, Volume
 from epubgen.read.text import split_at_headings
 from epubgen.structure import structure_chapter
-from epubgen.volumes import split_volumes
+from epubgen.volumes import split_volumes, volume_file_name
 
 
 def numbered(number: int, volume: int | None = None, volume_title: str = "", kind: str = "chapter") -> Chapter:

@@ -222,7 +222,7 @@ def _remove_fragments(
     Fragments are found in the text without emphasis marks (plain, and lowered, its lower case);
     a line that loses a fragment loses its emphasis too (rare: junk inside emphasised story text).
     """
-    spans = cleaner.rules.fragments(plain, lowered)
+    spans = cleaner.rules.fragments(plain, lowered, source, line.number)
     if watermarks:
         spans += [(mark.start, mark.end, watermark.RULE_ID) for mark in watermark.find_watermarks(plain)]
     if not spans:

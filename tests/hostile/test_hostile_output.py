@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -27,7 +26,7 @@ from epubgen.config import BookConfig
 from epubgen.errors import OutputError
 from epubgen.incremental import CACHE_NAME
 from epubgen.memory import MEMORY_PREFIX
-from epubgen.pipeline import Outline, ReadChapter, Remembered
+from epubgen.pipeline import ReadChapter, Remembered
 
 CONFIG = BookConfig(title="The Glass Ferry")
 
