@@ -12,7 +12,8 @@ from pathlib import Path
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build
 from epubgen.config import CONFIG_NAME, load_config
 from epubgen.errors import ConfigError, EpubgenError, InputError
-from epubgen.read.text import holds_chapter_files, name_order, shown_name
+from epubgen.names import shown_name
+from epubgen.read.text import holds_chapter_files, name_order
 
 SeriesStart = Callable[[int, int, str], Progress | None]
 """Called as start(done, total, name) before each series; returns the progress callback for its chapters."""

@@ -25,7 +25,8 @@ from epubgen.package.stylesheet import user_stylesheet
 from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
-from epubgen.read.text import folder_files, folder_set, shown_name, skipped, stats_vouch_in
+from epubgen.names import shown_name
+from epubgen.read.text import folder_files, folder_set, skipped, stats_vouch_in
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
 from epubgen.volumes import split_volumes, volume_file_names
 

@@ -21,7 +21,7 @@ from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, write_analysis_report
 from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
-from epubgen.read.text import printable, shown_name
+from epubgen.names import printable, shown_name
 
 PROGRESS_THRESHOLD = 50
 """Builds of fewer chapters finish before a progress bar would be worth drawing."""

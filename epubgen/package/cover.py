@@ -17,7 +17,7 @@ from epubgen.errors import InputError
 from epubgen.files import MAX_IMAGE_BYTES, read_regular_file
 from epubgen.images import image_media_type, verified_media_type
 from epubgen.model import Cover
-from epubgen.read.text import shown_name
+from epubgen.names import shown_name
 
 if TYPE_CHECKING:
     from PIL import ImageDraw, ImageFont

@@ -19,7 +19,7 @@ import tinycss2
 
 from epubgen.errors import InputError
 from epubgen.files import MAX_STYLESHEET_BYTES, read_regular_file
-from epubgen.read.text import printable, shown_name
+from epubgen.names import printable, shown_name
 
 _END_MARK = "/**/"
 """Put after the stylesheet when parsing: it is a node of its own at the top level only when every

@@ -23,7 +23,7 @@ from ebooklib import epub
 from lxml import etree
 
 from epubgen.errors import InputError
-from epubgen.files import _shown
+from epubgen.names import printable
 from epubgen.language import language_tag
 from epubgen.marks import image_index
 from epubgen.model import Line, SourceChapter, SourceMetadata, SourceSet
@@ -153,7 +153,7 @@ class _GuardedReader(epub.EpubReader):
 
     def broken(self, what: str, entry: str | None = None) -> InputError:
         entry = self.entry if entry is None else entry
-        return InputError(_shown(f"{self.name}: {entry}: {what}" if entry else f"{self.name}: not a readable EPUB ({what})"))
+        return InputError(printable(f"{self.name}: {entry}: {what}" if entry else f"{self.name}: not a readable EPUB ({what})"))
 
     def read_file(self, name: str) -> bytes:
         """The bytes of an entry; one the package lists but the EPUB lacks reads as nothing, with a warning."""
