@@ -150,6 +150,23 @@ def sanitize(text: str, encoded: bytes | None = None) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def sanitize_parsed(text: str) -> str:
+    """Text a parser took out of markup, cleaned as sanitize() cleans a file's: sanitize() ran on the
+    markup, but a character reference (`&#1;`, `&#xFFFE;`, `&#xFDD0;`, one of epubgen.marks' own
+    characters, `&shy;`, `&ZeroWidthSpace;`) only becomes its character in the parse.
+
+    Quick on text with nothing to clean: every character sanitize() changes is a control, a format
+    character, a separator other than the space, a surrogate or a noncharacter, none of which
+    str.isprintable() passes.
+
+    >>> sanitize_parsed("a\\x01b\\ufdd0c\\u200bd")
+    'abcd'
+    """
+    if text.isprintable() and (text.isascii() or unicodedata.is_normalized("NFC", text)):
+        return text
+    return sanitize(text)
+
+
 def _may_hold_xml_unsafe(encoded: bytes) -> bool:
     """Whether the UTF-8 bytes may hold a character of _XML_UNSAFE: an ASCII control, a C1 control,
     a surrogate (encoded with surrogatepass) or a noncharacter of the U+FDxx/U+FFFx blocks. A lead

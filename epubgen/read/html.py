@@ -4,28 +4,32 @@ The body is found by the layouts in layouts.toml, else as the element holding mo
 text. Scripts, navigation, comments, share buttons and paragraphs the page's own CSS hides
 (Royal Road hides its watermarks that way) are dropped. What is left becomes lines of text, one
 per block, with emphasis kept as marks (see epubgen.marks) and <hr> as a scene break.
-Nothing executable can pass: only text and marks leave this module.
+Nothing executable can pass: only text and marks leave this module, and the text is cleaned again
+after the parser has decoded its character references (decode.sanitize_parsed).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 import warnings
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag, XMLParsedAsHTMLWarning
 
 from epubgen.errors import InputError
+from epubgen.files import MAX_IMAGE_BYTES, read_regular_file
 from epubgen.headings import parse_heading
-from epubgen.images import image_media_type
+from epubgen.images import verified_media_type
 from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, image_line, strip_marks
 from epubgen.model import Illustration
+from epubgen.read.decode import sanitize_parsed
 
 MIN_BODY_CHARACTERS = 200
 SCENE_BREAK = "* * *"
@@ -72,6 +76,7 @@ ImageLoader = Callable[[str], "bytes | str"]
 
 def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None) -> Page:
     """The chapter text of a saved page as lines: its heading first when the page has one."""
+    markup, never_closed = close_unclosed(markup)
     soup = parse_markup(markup)
     tags, comments = _page_nodes(soup)
     heading = _page_heading(tags)
@@ -81,50 +86,229 @@ def html_to_lines(markup: str, name: str, load_image: ImageLoader | None = None)
     body = _chapter_body(soup, selectors)
     if body is None:
         raise InputError(f"{name}: no chapter text found in this page")
-    page = Page([])
+    page = Page([], warnings=[f"{name}: {_never_closed_warning(tag)}" for tag in never_closed])
     page.lines = block_lines(body, image_collector(page, name, load_image))
     if heading and not any(parse_heading(strip_marks(line)) for line in page.lines[:3]):
         page.lines.insert(0, heading)
     return page
 
 
-def images_beside(page_file: Path) -> ImageLoader:
-    """Load <img> sources from the disk beside a saved page; remote ones cannot be had."""
+_RAW_TEXT = ("script", "style", "iframe", "textarea", "title", "xmp", "noembed", "noframes")
+"""Elements whose content the parser takes as text up to their end tag (to the end of the page,
+when there is none)."""
+_VOID = frozenset("area base basefont bgsound br col embed frame hr image img input keygen link meta param source track wbr".split())
+"""The elements HTML never lets hold anything (the parsing spec's list)."""
+_VOID_NESTING = ("embed", "source", "track", "wbr", "keygen", "bgsound", "image")
+"""The void elements lxml's libxml2 (2.14) does not know as such: it nests what follows one in it,
+up to the end of its parent."""
+_OWN_CHILDREN = {"select": ("option", "optgroup", "hr")}
+"""The only children an element of drop_tags may have, for those that have a short list of them: where
+one that is never closed ends."""
+_STARTS_TAG = re.compile(r"<(?:[a-z][a-z0-9-]*[\s/>]|/[a-z]|!)", re.IGNORECASE)
+"""What starts a tag or a comment (not `a<b)` in a script)."""
+_COMMENT_END = re.compile(r"--!?>")
+_UNQUOTED_LAST_VALUE = re.compile(r"=\s*[^\s\"'=<>`]+/>$")
+
+
+@cache
+def _tag_scanner() -> re.Pattern[str]:
+    """Comments, and the start and end tags close_unclosed() follows: raw text elements, the void
+    ones the parser nests things in, and the other elements of drop_tags. An attribute value in
+    quotes may hold a `>`."""
+    containers = [tag for tag in _layouts()["drop_tags"] if tag not in _VOID and tag not in _RAW_TEXT]
+    names = "|".join(sorted({*_RAW_TEXT, "plaintext", *_VOID_NESTING, *containers}, key=len, reverse=True))
+    return re.compile(rf"<!--|<(/?)({names})(?=[\s/>])(?:\"[^\"]*\"|'[^']*'|[^>\"'])*>?", re.IGNORECASE)
+
+
+@cache
+def _end_tag(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"</{tag}[\s/>]", re.IGNORECASE)
+
+
+@cache
+def _not_own_child(tag: str) -> re.Pattern[str]:
+    """A tag that cannot stand inside `tag` (one of _OWN_CHILDREN)."""
+    return re.compile(rf"<(?!/?(?:{'|'.join(_OWN_CHILDREN[tag])})[\s/>])/?[a-z]", re.IGNORECASE)
+
+
+def close_unclosed(markup: str) -> tuple[str, list[str]]:
+    """The markup with an end tag put in wherever the parser would otherwise nest the rest of the
+    page (or of the element around) in an element of drop_tags, so that dropping it drops none of
+    the story; and the names of the elements that were never closed, for a warning.
+
+    - A void element the parser would nest things in (_VOID_NESTING) is ended right after its start tag.
+    - A raw text element (_RAW_TEXT) never closed is ended before the first tag after its start:
+      its own text (a script's code, a title) stays in it, and what follows is markup again.
+    - Another element of drop_tags never closed is taken to hold nothing, and ended right after its
+      start tag (where the author meant it to end cannot be told; what followed it stays, judged
+      on its own by the rest of the sanitiser): a browser shows most of them (<nav>, <header>,
+      <form>, <button> ...) with everything the parser put in them. One with a short list of
+      children (_OWN_CHILDREN: a <select> and its options) ends before the first tag that is not one.
+
+    The markup is scanned as the parser's tokenizer reads it: comments, raw text and quoted
+    attribute values are passed over; an element is never closed when no end tag of its name
+    follows its start, the end tags taken by the innermost start tags of the name.
+    """
+    scanner = _tag_scanner()
+    ends: list[tuple[int, str]] = []
+    open_starts: dict[str, list[int]] = {}
+    never_closed: list[str] = []
+    # Per raw text element, a position after which the markup holds no end tag of it (a search found
+    # none): a page of thousands never closed is not searched to its end for each.
+    no_end_after: dict[str, int] = {}
+    position = 0
+    while (found := scanner.search(markup, position)) is not None:
+        position = found.end()
+        if found[0] == "<!--":
+            if markup.startswith((">", "->"), position):
+                continue
+            comment_end = _COMMENT_END.search(markup, position)
+            if comment_end is None:
+                break
+            position = comment_end.end()
+            continue
+        if not found[0].endswith(">"):
+            break
+        tag = found[2].lower()
+        if tag == "plaintext":
+            break
+        if found[1] or (found[0].endswith("/>") and not _UNQUOTED_LAST_VALUE.search(found[0])):
+            if found[1] and open_starts.get(tag):
+                open_starts[tag].pop()
+        elif tag in _RAW_TEXT:
+            end = _end_tag(tag).search(markup, position) if position < no_end_after.get(tag, len(markup) + 1) else None
+            if end is None:
+                no_end_after[tag] = position
+                first_tag = _STARTS_TAG.search(markup, position)
+                position = first_tag.start() if first_tag is not None else len(markup)
+                ends.append((position, tag))
+                never_closed.append(tag)
+            else:
+                position = end.end()
+        elif tag in _VOID_NESTING:
+            ends.append((position, tag))
+        else:
+            open_starts.setdefault(tag, []).append(position)
+    for tag, starts in open_starts.items():
+        ends += [(_unclosed_end(markup, tag, start), tag) for start in starts]
+        never_closed += [tag] * bool(starts)
+    if not ends:
+        return markup, []
+    ends.sort(key=lambda end: end[0])
+    pieces, previous = [], 0
+    for at, tag in ends:
+        pieces += [markup[previous:at], f"</{tag}>"]
+        previous = at
+    pieces.append(markup[previous:])
+    return "".join(pieces), list(dict.fromkeys(never_closed))
+
+
+def _unclosed_end(markup: str, tag: str, start: int) -> int:
+    """Where an element of drop_tags that is never closed ends, its start tag ending at start."""
+    if tag not in _OWN_CHILDREN:
+        return start
+    end = _not_own_child(tag).search(markup, start)
+    return end.start() if end is not None else len(markup)
+
+
+def _never_closed_warning(tag: str) -> str:
+    if tag in _RAW_TEXT:
+        return f"a <{tag}> is never closed: what follows it is read as the page"
+    if tag in _OWN_CHILDREN:
+        return f"a <{tag}> is never closed: what follows its {' and '.join(_OWN_CHILDREN[tag][:2])}s is kept"
+    return f"a <{tag}> is never closed: what follows it is kept, as if it held nothing"
+
+
+def images_beside(page_file: Path, input_folder: Path | None = None) -> ImageLoader:
+    """Load <img> sources from the disk for a saved page: only regular files inside input_folder (the
+    folder the user named; the page's own folder by default) once every symlink is resolved, never
+    a device, a FIFO or a name with a NUL byte (epubgen.files.read_regular_file). A `file:` URL is a
+    path like any other; remote images cannot be had."""
+    inside = page_file.parent if input_folder is None else input_folder
 
     def load(source: str) -> bytes | str:
-        if re.match(r"^[a-z][a-z0-9+.-]*:", source, re.IGNORECASE):
-            return f"remote image {source[:80]} left out"
-        path = page_file.parent / unquote(source.split("#")[0].split("?")[0])
+        shown = _shown_source(source)
+        path = _local_path(source)
+        if path is None:
+            return f"remote image {shown} left out"
         try:
-            return path.read_bytes()
-        except OSError:
-            return f"image {source[:80]} not found beside the page, left out"
+            return read_regular_file(page_file.parent / path, "image", MAX_IMAGE_BYTES, inside=inside)
+        except InputError as error:
+            reason = str(error).rpartition(": ")[2]  # after the path it names
+        if reason == "image not found":
+            return f"image {shown} not found beside the page, left out"
+        if reason.startswith("image "):
+            return f"image {shown} {reason.removeprefix('image ')}, left out"
+        return f"image {shown} left out: {reason}"
 
     return load
 
 
+_URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def _local_path(source: str) -> Path | None:
+    """The path an <img> src names on the disk (percent-escapes decoded), relative to the page unless
+    absolute; None for a remote one."""
+    location = source.split("#")[0].split("?")[0]
+    if location.startswith("//"):
+        return None
+    if _URL_SCHEME.match(location):
+        url = urlsplit(location)
+        if url.scheme.lower() != "file" or url.netloc.lower() not in ("", "localhost"):
+            return None
+        location = url.path
+    return Path(posixpath.normpath(unquote(location)))  # `sub/../a.png` is `a.png`, whether sub exists or not, as in a URL
+
+
+def _shown_source(source: str) -> str:
+    """An <img> src as warnings show it: its first 80 characters, each one that does not print as
+    itself (a control, a line break) as U+FFFD."""
+    source = source[:80]
+    return source if source.isprintable() else "".join(char if char.isprintable() else "\ufffd" for char in source)
+
+
 def image_collector(page: Page, name: str, load_image: ImageLoader | None) -> Callable[[Tag], str | None]:
-    """What block_lines calls for each <img>: loads it into the page's images and gives its image line."""
+    """What block_lines calls for each <img>: loads it into the page's images and gives its image
+    line. Only an image that decodes whole goes in (a fake or truncated one gives an invalid book)."""
     def collect(tag: Tag) -> str | None:
         source = (tag.get("src") or "").strip()
         if load_image is None or not source:
             return None
         loaded = load_image(source)
-        media_type = image_media_type(loaded) if isinstance(loaded, bytes) else None
-        if media_type is None:
-            page.warnings.append(f"{name}: {loaded if isinstance(loaded, str) else f'{source[:80]} is not an image'}")
+        if isinstance(loaded, str):
+            page.warnings.append(f"{name}: {loaded}")
             return None
-        page.images.append(Illustration(loaded, media_type, _SPACES.sub(" ", tag.get("alt") or "").strip()))
+        media_type = verified_media_type(loaded)
+        if media_type is None:
+            page.warnings.append(f"{name}: image {_shown_source(source)} is not an image that decodes whole (a fake or a broken file), left out")
+            return None
+        page.images.append(Illustration(loaded, media_type, _one_line(tag.get("alt") or "").strip()))
         return image_line(len(page.images) - 1)
 
     return collect
 
 
+def _one_line(text: str) -> str:
+    """Text a parser decoded, cleaned (sanitize_parsed) and on one line, its runs of spaces made one."""
+    return _SPACES.sub(" ", sanitize_parsed(text.replace("\n", " ")).replace("\n", " "))
+
+
+_BLOCK = object()
+"""Where a block element ends, on block_lines' stack."""
+
+
 def block_lines(element: Tag, on_image: Callable[[Tag], str | None] | None = None) -> list[str]:
     """An element's text as lines: one per block element or <br>, emphasis as marks, <hr> as a
-    scene break, an <img> as an image line when on_image gives one."""
+    scene break, an <img> as an image line when on_image gives one.
+
+    The text is cleaned once the parser has decoded it (sanitize_parsed): no character reference
+    brings in a control, a zero-width character or one of epubgen.marks' own. Emphasis inside the
+    same emphasis adds no mark. The element is walked with a stack of its own, not by recursion: a
+    page may nest thousands of elements."""
     lines: list[str] = []
     current: list[str] = []
+    open_emphasis = dict.fromkeys((EM_CLOSE, STRONG_CLOSE), 0)
 
     def end_line() -> None:
         text = _SPACES.sub(" ", "".join(current)).strip()
@@ -132,35 +316,43 @@ def block_lines(element: Tag, on_image: Callable[[Tag], str | None] | None = Non
             lines.append(text)
         current.clear()
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                current.append(str(child).replace("\n", " "))
-            elif child.name == "br":
+    stack: list[tuple[Iterator[PageElement], object]] = [(iter(element.contents), None)]
+    while stack:
+        children, ending = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if ending is _BLOCK:
                 end_line()
-            elif child.name == "hr":
+            elif ending is not None:
+                open_emphasis[ending] -= 1
+                if not open_emphasis[ending]:
+                    current.append(ending)
+        elif isinstance(child, Comment):
+            continue
+        elif isinstance(child, NavigableString):
+            current.append(sanitize_parsed(child.replace("\n", " ")).replace("\n", " "))
+        elif child.name == "br":
+            end_line()
+        elif child.name == "hr":
+            end_line()
+            lines.append(SCENE_BREAK)
+        elif child.name == "img" and on_image is not None:
+            placeholder = on_image(child)
+            if placeholder is not None:
                 end_line()
-                lines.append(SCENE_BREAK)
-            elif child.name == "img" and on_image is not None:
-                placeholder = on_image(child)
-                if placeholder is not None:
-                    end_line()
-                    lines.append(placeholder)
-            elif child.name in _EMPHASIS:
-                opening, closing = _EMPHASIS[child.name]
+                lines.append(placeholder)
+        elif child.name in _EMPHASIS:
+            opening, closing = _EMPHASIS[child.name]
+            open_emphasis[closing] += 1
+            if open_emphasis[closing] == 1:
                 current.append(opening)
-                walk(child)
-                current.append(closing)
-            elif child.name in _BLOCKS:
-                end_line()
-                walk(child)
-                end_line()
-            else:
-                walk(child)
-
-    walk(element)
+            stack.append((iter(child.contents), closing))
+        elif child.name in _BLOCKS:
+            end_line()
+            stack.append((iter(child.contents), _BLOCK))
+        else:
+            stack.append((iter(child.contents), None))
     end_line()
     return lines
 
@@ -182,11 +374,11 @@ def _page_nodes(soup: BeautifulSoup) -> tuple[list[Tag], list[Comment]]:
 def _page_heading(tags: list[Tag]) -> str | None:
     """The chapter heading of the page: its first heading element that parses as one, else its <title>."""
     for candidate in [tag for tag in tags if tag.name in _HEADINGS][:12]:
-        text = _SPACES.sub(" ", candidate.get_text(" ")).strip()
+        text = _one_line(candidate.get_text(" ")).strip()
         if parse_heading(text):
             return text
     title_tag = next((tag for tag in tags if tag.name == "title"), None)
-    title = title_tag.get_text(" ").strip() if title_tag is not None else ""
+    title = _one_line(title_tag.get_text(" ")).strip() if title_tag is not None else ""
     for part in re.split(r"\s+[|\-–—]\s+", title):
         if parse_heading(part):
             return part.strip()
@@ -234,12 +426,15 @@ def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: 
     hidden_classes, hidden_ids = _hidden_by_stylesheets(tags)
     junk = set(_layouts()["junk_words"])
     drop_tags = frozenset(_layouts()["drop_tags"])
+    drop = _Dropper()
     for element in tags:
         if element.name in drop_tags and not _decomposed(element):
-            element.decompose()
+            drop(element)
+    drop = _Dropper()
     for comment in comments:
         if not _decomposed(comment):
-            comment.extract()
+            drop(comment)
+    drop = _Dropper()
     for element in tags:
         if _decomposed(element) or element.attrs is None:
             continue
@@ -254,7 +449,34 @@ def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: 
             or element_id in hidden_ids
             or (words & junk and not _holds_body(element, body_selectors))
         ):
+            drop(element)
+
+
+class _Dropper:
+    """Drops elements (and comments) given in document order, each in constant time: BeautifulSoup
+    finds an element's place among its siblings by a walk from the first one, which made a page of
+    tens of thousands of siblings to drop (a run of <embed>s) take minutes. The places of a parent's
+    many children are looked up once; a child's place is then that, less the siblings dropped
+    before it (nothing else changes the parent meanwhile)."""
+
+    _MANY = 32
+
+    def __init__(self) -> None:
+        self._places: dict[int, tuple[dict[int, int], list[int]]] = {}
+
+    def __call__(self, element: PageElement) -> None:
+        parent = element.parent
+        places = self._places.get(id(parent)) if parent is not None else None
+        if places is None and parent is not None and len(parent.contents) > self._MANY:
+            places = self._places[id(parent)] = ({id(child): index for index, child in enumerate(parent.contents)}, [0])
+        if places is not None:
+            index, dropped = places
+            element.extract(_self_index=index[id(element)] - dropped[0])
+            dropped[0] += 1
+        if isinstance(element, Tag):
             element.decompose()
+        else:
+            element.extract()
 
 
 def _decomposed(element: PageElement) -> bool:
