@@ -20,6 +20,7 @@ EPUBCheck 5.3, numbered as in DESIGN.md) are handled here:
     it; add_item() links each item back to its book), which would keep the chapters' document
     functions, and through them every chapter a build holds, alive until the collector's next
     full pass: _Writer.entries() cuts the writer's and the items' links to the book once done.
+11. The landmarks nav is a visible "Guide" list on the contents page: _Writer hides it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import BinaryIO
 
 import deflate
 from ebooklib import epub
+from lxml import etree
 
 from epubgen.atomic import write_atomically
 from epubgen.model import Book, Metadata
@@ -58,6 +60,10 @@ from epubgen.package.xhtml import (
 STYLESHEET = "styles/default.css"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": True}
+UNKNOWN_AUTHOR = "Unknown"
+"""The creator of a book whose author is not known: what calibre writes for one, and shows, as do
+KOReader and Kobo."""
+_OPF_TIME = "%Y-%m-%dT%H:%M:%SZ"
 ZIP_FIRST_TIME = 315532800
 """1980-01-01 00:00:00 UTC, the earliest time a zip entry can carry."""
 ZIP_LAST_TIME = 4354819198
@@ -137,6 +143,11 @@ def write_zip(file: BinaryIO, entries: dict[str, Content], modified: int) -> Non
             _write_deflated(archive, _zip_info(name, stamp, zipfile.ZIP_DEFLATED), made if isinstance(made, Deflated) else Deflated.of(made))
 
 
+def book_time(modified: int) -> datetime:
+    """The book's date, in UTC: its dcterms:modified and dc:date."""
+    return datetime.fromtimestamp(zip_time(modified), tz=timezone.utc)
+
+
 def zip_time(seconds: int) -> int:
     """The time nearest to seconds that a zip entry can carry: a book's modified time, as its zip
     timestamps and its dcterms:modified say it."""
@@ -201,10 +212,11 @@ def _zip_info(name: str, stamp: tuple[int, ...], compression: int) -> zipfile.Zi
 def _ebooklib_book(book: Book, documents: Callable[[int], Deflated] | None) -> epub.EpubBook:
     metadata = book.metadata
     ebook = epub.EpubBook()
-    ebook.set_identifier(metadata.identifier or default_identifier(metadata))
+    _add_identifiers(ebook, metadata.identifier or default_identifier(metadata))
     ebook.set_title(metadata.title)
     ebook.set_language(metadata.language)
     _add_people(ebook, metadata)
+    ebook.add_metadata("DC", "date", book_time(metadata.modified).strftime(_OPF_TIME))
     for name, value in (("description", metadata.description), ("publisher", metadata.publisher), ("source", metadata.source)):
         if value:
             ebook.add_metadata("DC", name, value)
@@ -306,8 +318,17 @@ def _endnotes(book: Book) -> list[_PrebuiltDocument]:
     return [_PrebuiltDocument("endnotes", f"text/{ENDNOTES_FILE}", ENDNOTES_TITLE, content)]
 
 
+def _add_identifiers(ebook: epub.EpubBook, identifier: str) -> None:
+    """The book's identifier; and a urn:uuid one again as `epubgen:<uuid>`: calibre keeps a urn:uuid
+    only as its own record's uuid, shown nowhere, but lists an identifier of any other scheme."""
+    ebook.set_identifier(identifier)
+    if identifier.startswith("urn:uuid:"):
+        ebook.add_metadata("DC", "identifier", "epubgen:" + identifier.removeprefix("urn:uuid:"), {"id": "epubgen-id"})
+
+
 def _add_people(ebook: epub.EpubBook, metadata: Metadata) -> None:
-    for index, author in enumerate(metadata.authors, 1):
+    """The authors, or an Unknown one: without a creator, calibre takes one from the file name."""
+    for index, author in enumerate(metadata.authors or (UNKNOWN_AUTHOR,), 1):
         ebook.add_author(author, role="aut", uid=f"author-{index}")
     contributors = [("trl", name) for name in metadata.translators] + list(metadata.contributors)
     for index, (role, name) in enumerate(contributors, 1):
@@ -359,7 +380,7 @@ class _Entries:
 
 class _Writer(epub.EpubWriter):
     def __init__(self, ebook: epub.EpubBook, modified: int):
-        options = dict(_WRITER_OPTIONS, mtime=datetime.fromtimestamp(zip_time(modified), tz=timezone.utc))
+        options = dict(_WRITER_OPTIONS, mtime=book_time(modified))
         super().__init__("", ebook, options)
 
     def entries(self) -> dict[str, Content]:
@@ -374,6 +395,13 @@ class _Writer(epub.EpubWriter):
             for item in self.book.items:
                 item.book = None
             self.book = self.out = None
+
+    def _get_nav(self, item: epub.EpubNav) -> bytes:
+        """The nav document, its landmarks hidden (trap 11): reading systems still find them."""
+        nav = etree.fromstring(super()._get_nav(item))
+        for landmarks in nav.iterfind(".//{http://www.w3.org/1999/xhtml}nav[@{http://www.idpf.org/2007/ops}type='landmarks']"):
+            landmarks.set("hidden", "hidden")
+        return etree.tostring(nav.getroottree(), pretty_print=True, encoding="utf-8", xml_declaration=True)
 
     def _write_opf_file(self, root) -> None:  # type: ignore[no-untyped-def]
         root.set(_XML_LANG, self.book.language)

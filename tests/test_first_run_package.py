@@ -1,0 +1,74 @@
+"""What a new user trips over in a built book (issue 18): the metadata calibre shows, the guide
+list on the contents page, and their own CSS laid over the theme's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import NS, OpenedEpub, assert_valid, write_chapters
+from epubgen.build import build
+from epubgen.config import BookConfig, VolumesConfig
+
+EBOOK_META = shutil.which("ebook-meta")
+
+
+def chapters(count: int) -> dict[str, str]:
+    return {f"{number:02d}.txt": f"Chapter {number}: Stop {number}\n\nThe tram stopped at the {number}th stop.\n" for number in range(1, count + 1)}
+
+
+def ebook_meta(path: Path) -> dict[str, str]:
+    """What calibre's ebook-meta shows for a book, by field."""
+    environment = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    shown = subprocess.run([EBOOK_META, str(path)], capture_output=True, text=True, check=True, timeout=120, env=environment).stdout
+    fields = (line.partition(":") for line in shown.splitlines() if ":" in line)
+    return {name.strip(): value.strip() for name, _, value in fields}
+
+
+@pytest.mark.skipif(EBOOK_META is None, reason="calibre's ebook-meta is not installed (.ci/run installs calibre from Debian)")
+def test_calibre_reads_a_volume_without_an_author_as_unknown_with_its_identifier_and_date(tmp_path: Path) -> None:
+    """Volume names of the form "A - B" are left out: calibre reads such a name as title A by author B
+    when the book's own author is Unknown."""
+    folder = write_chapters(tmp_path / "tram", chapters(6))
+    config = BookConfig(title="Night Tram", volumes=VolumesConfig(per_volume=3, name="{title} Vol {volume:02d}"))
+    volume = build(folder, config, tmp_path / "out").paths[1]
+    identifier = OpenedEpub(volume).metadata("dc:identifier")[0]
+
+    shown = ebook_meta(volume)
+
+    assert shown["Title"] == "Night Tram, Volume 2"
+    assert shown["Author(s)"] == "Unknown"
+    assert shown["Series"] == "Night Tram #2"
+    assert shown["Languages"] == "eng"
+    assert shown["Identifiers"] == "epubgen:" + identifier.removeprefix("urn:uuid:")
+    assert shown["Published"].startswith("2023-11-14T22:13:20")
+    assert_valid(volume)
+
+
+@pytest.mark.skipif(EBOOK_META is None, reason="calibre's ebook-meta is not installed (.ci/run installs calibre from Debian)")
+def test_calibre_shows_the_books_own_author(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "tram", chapters(2))
+    book = build(folder, BookConfig(title="Night Tram", author=("Mira Sol",)), tmp_path / "Night Tram - Someone Else.epub").paths[0]
+
+    assert ebook_meta(book)["Author(s)"] == "Mira Sol"
+
+
+def test_an_unknown_author_is_written_as_unknown_and_the_date_as_the_books(tmp_path: Path) -> None:
+    book = OpenedEpub(build(write_chapters(tmp_path / "tram", chapters(2)), BookConfig(), tmp_path / "b.epub").path)
+
+    assert book.metadata("dc:creator") == ["Unknown"]
+    assert book.metadata("dc:date") == book.meta_property("dcterms:modified") == ["2023-11-14T22:13:20Z"]
+
+
+def test_the_landmarks_stay_in_the_nav_hidden_from_the_contents_page(tmp_path: Path) -> None:
+    book = OpenedEpub(build(write_chapters(tmp_path / "tram", chapters(2)), BookConfig(), tmp_path / "b.epub").path)
+    nav = book.xml("EPUB/nav.xhtml")
+
+    landmarks = nav.find(".//x:nav[@epub:type='landmarks']", NS)
+    assert landmarks.get("hidden") == "hidden"
+    assert [a.get("{%s}type" % NS["epub"]) for a in landmarks.iterfind(".//x:a", NS)] == ["cover", "toc", "bodymatter"]
+    assert nav.find(".//x:nav[@epub:type='toc']", NS).get("hidden") is None
