@@ -40,7 +40,7 @@ from epubgen.notes import extract_notes
 from epubgen.package.epub import STYLESHEET, Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
-from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, read_file
+from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, raise_unreadable, read_file
 from epubgen.structure import chapter_identity, chapter_length, structure_chapter
 from epubgen.typography import refine
 
@@ -141,8 +141,13 @@ class Chapters:
         self._team.__exit__(*exception)
 
     def read(self) -> list[ReadChapter]:
+        """What round 1 made of every chapter; unless skip_bad, an InputError naming every file
+        that could not be read (each worker read all of its chunks first)."""
         results = _joined(self._team.run(_read_round))
-        return [self._recalled(index).read if isinstance(result, str) else result for index, result in enumerate(results)]
+        read = [self._recalled(index).read if isinstance(result, str) else result for index, result in enumerate(results)]
+        if not self.job.config.skip_bad:
+            raise_unreadable([result.error for result in read if result.error is not None])
+        return read
 
     def detect_repeated(self, read: list[ReadChapter]) -> repeated.Repeated:
         """The repeated edge junk, over the chapters that could be read."""

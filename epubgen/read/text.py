@@ -23,7 +23,8 @@ _DIGITS = re.compile(r"(\d+)")
 def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) -> SourceSet:
     """Read a folder of chapter files, or a single file, into chapters in file order.
 
-    A file that cannot be read stops everything, unless skip_bad: then it is skipped with a warning.
+    Files that cannot be read stop everything once all are read (raise_unreadable), unless
+    skip_bad: then each is skipped with a warning.
     """
     if not path.exists():
         raise InputError(f"{shown_name(str(path))}: no such file or folder")
@@ -34,19 +35,20 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     if path.is_file():
         return _read_single_file(path, encoding)
     files = folder_files(path)
-    chapters, read, warnings, notices = [], [], [], []
+    chapters, read, warnings, notices, errors = [], [], [], [], []
     for file in files:
         try:
             chapter = read_chapter_file(file, encoding)
         except InputError as error:
-            if not skip_bad:
-                raise
+            errors.append(error)
             warnings.append(skipped(error))
             continue
         chapters.append(chapter.chapter)
         warnings += chapter.warnings
         read.append(file)
         notices.append(chapter.notice)
+    if not skip_bad:
+        raise_unreadable(errors)
     return folder_set(path, len(files), read, [chapter.mtime for chapter in chapters], tuple(chapters), warnings, notices)
 
 
@@ -78,6 +80,23 @@ def folder_files(folder: Path) -> list[Path]:
     if not files:
         raise InputError(f"{shown_name(str(folder))}: no chapter files ({', '.join(CHAPTER_SUFFIXES)}) in this folder")
     return files
+
+
+class UnreadableFiles(InputError):
+    """Several chapter files that cannot be read: the message names each on a line of its own."""
+
+    def __init__(self, errors: list[InputError]):
+        super().__init__("\n".join(map(str, errors)))
+        self.errors = tuple(errors)
+
+
+def raise_unreadable(errors: list[InputError]) -> None:
+    """Stop a build whose chapter files could not all be read, naming every file that could not:
+    a user fixes them all in one go, not one run at a time."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise UnreadableFiles(errors)
 
 
 def skipped(error: InputError) -> str:
