@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
 
 import click
-
-if TYPE_CHECKING:
-    from click._termui_impl import ProgressBar
+from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, write_analysis_report
@@ -25,6 +20,9 @@ from epubgen.names import printable, shown_name
 
 PROGRESS_THRESHOLD = 50
 """Builds of fewer chapters finish before a progress bar would be worth drawing."""
+
+NAME_WIDTH = 24
+"""The most of a series' name shown beside the library's bar, which a long name would squeeze away."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -148,7 +146,7 @@ def build_command(
             "volumes.single_file": single_file,
         }
         config = load_config(input_path, config_path, overrides)
-        with _progress_bar(quiet) as progress:
+        with _chapter_bar(quiet) as progress:
             result = build(input_path, config, output, progress, report, force)
     if verbose:
         for notice in result.notices:
@@ -233,27 +231,58 @@ def _user_errors() -> Iterator[None]:
         _fail(str(error))
 
 
+class _Bar(tqdm):
+    """A bar on stderr, redrawn to the terminal's width, that starts no monitor thread: with
+    another thread running, builds would not fork their workers."""
+
+    monitor_interval = 0
+
+    def __init__(self, total: int, label: str, unit: str, position: int, leave: bool) -> None:
+        super().__init__(total=total, desc=label, unit=unit, position=position, leave=leave, file=sys.stderr, dynamic_ncols=True)
+
+
+class _ChapterBar:
+    """A bar of a build's chapters on stderr, drawn from the first progress report of a build of
+    PROGRESS_THRESHOLD chapters or more."""
+
+    def __init__(self, position: int, leave: bool) -> None:
+        self.position, self.leave = position, leave
+        self.bar: _Bar | None = None
+
+    def advance(self, done: int, total: int) -> None:
+        """A build's progress(done, total): done counts every chapter so far, reported in bursts."""
+        if self.bar is None:
+            if total < PROGRESS_THRESHOLD:
+                return
+            self.bar = _Bar(total, "Chapters", " chapters", self.position, self.leave)
+        self.bar.update(done - self.bar.n)
+
+    def complete(self) -> None:
+        """The build succeeded: every chapter is done, the unreadable ones skipped too."""
+        if self.bar is not None:
+            self.bar.update(self.bar.total - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 @contextmanager
-def _progress_bar(quiet: bool) -> Iterator[Progress | None]:
-    """A progress bar on stderr, drawn once a build turns out long enough to need one."""
-    if quiet:
+def _chapter_bar(quiet: bool) -> Iterator[Progress | None]:
+    """A build's progress: a bar on a terminal, left full above the summary when the build succeeds; elsewhere nothing."""
+    if quiet or not _on_terminal():
         yield None
         return
-    bars: list = []
-
-    def advance(done: int, total: int) -> None:
-        if total < PROGRESS_THRESHOLD:
-            return
-        if not bars:
-            bars.append(click.progressbar(length=total, label="Chapters", file=sys.stderr))
-            bars[0].__enter__()
-        bars[0].update(1)
-
+    bar = _ChapterBar(position=0, leave=True)
     try:
-        yield advance
+        yield bar.advance
+        bar.complete()
     finally:
-        if bars:
-            bars[0].__exit__(None, None, None)
+        bar.close()
+
+
+def _on_terminal() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
 
 
 def _fail(message: str) -> None:
@@ -292,18 +321,19 @@ def _summary_table(results: Sequence[SeriesResult], output: Path) -> list[str]:
 
 @contextmanager
 def _library_bars(quiet: bool) -> Iterator[SeriesStart | None]:
-    """Progress of a library build on stderr: on a terminal, two bars redrawn in place (the
-    library's series, the current series' chapters); elsewhere, one line per series."""
+    """Progress of a library build on stderr: on a terminal, two bars (the library's series, the
+    current series' chapters), the library's left full once every series is built; elsewhere, one
+    line per series."""
     if quiet:
         yield None
         return
-    if not sys.stderr.isatty():
+    if not _on_terminal():
         yield _series_lines
         return
-    bars = _LibraryBars(sys.stderr)
+    bars = _LibraryBars()
     try:
         yield bars.start
-        bars.finish()
+        bars.complete()
     finally:
         bars.close()
 
@@ -313,56 +343,31 @@ def _series_lines(done: int, total: int, name: str) -> None:
 
 
 class _LibraryBars:
-    """Two click progress bars on two lines: click draws a bar on the current line only, so these
-    bars keep count and format their lines (into a sink) while this class draws both in place."""
+    """The library's bar, the series being built named beside it, above that series' chapter bar
+    (cleared when the series is done)."""
 
-    BAR_WIDTH = 20
-    LABEL_WIDTH = 24
-
-    def __init__(self, file: TextIO) -> None:
-        self.file = file
-        self.library: ProgressBar[int] | None = None
-        self.chapters: ProgressBar[int] | None = None
-        self.name = ""
-        self.drawn = ""
+    def __init__(self) -> None:
+        self.library: _Bar | None = None
+        self.chapters = _ChapterBar(position=1, leave=False)
 
     def start(self, done: int, total: int, name: str) -> Progress:
-        """A new series: advance the library bar, start an empty chapter bar."""
+        """A new series: the library bar advanced, the last series' chapter bar cleared."""
         if self.library is None:
-            self.library = self._bar(total, "Library")
-        self.library.update(done - self.library.pos)
-        self.name, self.chapters = name, None
-        self._draw()
-        return self.advance
+            self.library = _Bar(total, "Library", " series", position=0, leave=True)
+        self.chapters.close()
+        self.chapters = _ChapterBar(position=1, leave=False)
+        self.library.set_postfix_str(name[:NAME_WIDTH], refresh=False)
+        self.library.update(done - self.library.n)
+        self.library.refresh()
+        return self.chapters.advance
 
-    def advance(self, done: int, total: int) -> None:
-        if self.chapters is None:
-            self.chapters = self._bar(total, self.name)
-        self.chapters.update(done - self.chapters.pos)
-        self._draw()
-
-    def finish(self) -> None:
-        """Every series built: a full library bar, no chapter bar."""
+    def complete(self) -> None:
+        """Every series built: a full library bar, no series named beside it."""
         if self.library is not None:
-            self.library.update((self.library.length or 0) - self.library.pos)
-            self.chapters, self.name = None, ""
-            self._draw()
+            self.library.set_postfix_str("", refresh=False)
+            self.library.update(self.library.total - self.library.n)
 
     def close(self) -> None:
-        """Leave the library bar where it is and clear the chapter line, for what is printed next."""
+        self.chapters.close()
         if self.library is not None:
-            click.echo("\n\x1b[2K", file=self.file, nl=False)
-
-    def _bar(self, length: int, label: str) -> ProgressBar[int]:
-        label = label[: self.LABEL_WIDTH].ljust(self.LABEL_WIDTH)
-        return click.progressbar(length=length, label=label, show_pos=True, width=self.BAR_WIDTH, file=io.StringIO())
-
-    def _draw(self) -> None:
-        """Both lines, cut to the terminal's width (a wrapped line would break the redraw), the cursor back on the first."""
-        columns = shutil.get_terminal_size().columns - 1
-        first = self.library.format_progress_line() if self.library else ""
-        second = self.chapters.format_progress_line() if self.chapters else self.name
-        lines = f"\r\x1b[2K{first[:columns]}\n\x1b[2K{second[:columns]}\r\x1b[1A"
-        if lines != self.drawn:
-            click.echo(lines, file=self.file, nl=False)
-            self.drawn = lines
+            self.library.close()

@@ -1,0 +1,79 @@
+"""What a new user meets first (issue 18): the progress bars on a terminal, `epubgen init`, and the
+metadata options of `epubgen build`."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+from conftest import write_chapters
+
+
+def chapters(count: int, header: str = "") -> dict[str, str]:
+    """count chapter files; with header, the same line on top of every one (the site's title bar)."""
+    top = f"{header}\n\n" if header else ""
+    return {f"{n:03d}.txt": f"{top}Chapter {n}: Part {n}\n\nThe keeper walked on, page {n}.\n" for n in range(1, count + 1)}
+
+
+def run_on_terminal(*args: str, cwd: Path) -> str:
+    """Everything `python -m epubgen ARGS` draws with its stdout and stderr on a terminal (a
+    pseudo-terminal of 100 columns), read until the program has closed it."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    # Two workers, so that chapters are reported in bursts as a forked build reports them.
+    env = {**os.environ, "EPUBGEN_JOBS": "2"}
+    process = subprocess.Popen([sys.executable, "-m", "epubgen", *args], stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env)
+    os.close(slave)
+    drawn = bytearray()
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the program's end of the terminal is closed
+            break
+        if not data:
+            break
+        drawn += data
+    os.close(master)
+    assert process.wait() == 0, drawn.decode(errors="replace")
+    return drawn.decode()
+
+
+def last_state(drawn: str, label: str) -> str:
+    """The last drawing of the bar labelled label: each is written over the one before, from the
+    line's start (the cursor moves and line clearings between them left out)."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", drawn)
+    return [state for state in re.split(r"[\r\n]", text) if state.startswith(label)][-1]
+
+
+# Item 1: progress bars.
+
+
+def test_on_a_terminal_the_build_bar_ends_full_above_the_summary(tmp_path: Path) -> None:
+    write_chapters(tmp_path / "long", chapters(240))
+    drawn = run_on_terminal("build", "long", "-o", "long.epub", cwd=tmp_path)
+    final = last_state(drawn, "Chapters")
+    assert "100%" in final and "240/240" in final, final
+    assert drawn.rindex("Chapters") < drawn.index("Wrote long.epub (240 chapters, ")
+
+
+def test_on_a_terminal_the_library_bar_ends_full(tmp_path: Path) -> None:
+    write_chapters(tmp_path / "library" / "ashes", chapters(60))
+    write_chapters(tmp_path / "library" / "cinders", chapters(240))
+    drawn = run_on_terminal("build-all", "library", "-o", "out", cwd=tmp_path)
+    final = last_state(drawn, "Library")
+    assert "100%" in final and "2/2" in final, final
+    assert drawn.rindex("Library") < drawn.index("2 of 2 series built into out")
+
+
+def test_off_a_terminal_only_the_summary_is_printed(tmp_path: Path) -> None:
+    write_chapters(tmp_path / "long", chapters(60))
+    result = subprocess.run([sys.executable, "-m", "epubgen", "build", "long", "-o", "long.epub"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == ""
+    assert result.stdout.startswith("Wrote long.epub (60 chapters, ") and result.stdout.count("\n") == 1
