@@ -13,8 +13,8 @@ import click
 from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, write_analysis_report
-from epubgen.config import CONFIG_NAME, NOTE_MODES, config_template, load_config
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, _title_from_path, analyse, build, make_book, write_analysis_report
+from epubgen.config import CONFIG_NAME, NOTE_MODES, BookConfig, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
 from epubgen.names import printable, shown_name
 
@@ -215,12 +215,22 @@ def init_command(input_path: Path, force: bool) -> None:
     path = input_path / CONFIG_NAME
     if path.exists() and not force:
         _fail(f"{path} already exists; edit it, or use --force to replace it")
-    title = input_path.resolve().name.replace("_", " ").replace("-", " ").strip()
     try:
-        path.write_text(config_template(title), encoding="utf-8")
+        path.write_text(config_template(_detected_title(input_path)), encoding="utf-8")
     except OSError as error:
         _fail(f"{path}: cannot write it ({error.strerror})")
     click.echo(f"Wrote {path}: fill it in, then run: epubgen build {input_path}")
+
+
+def _detected_title(folder: Path) -> str:
+    """The title a build without book.toml finds in folder's chapters: '' when it would fall back
+    on the folder's name, or when the chapters cannot be read (a setting may be what they need)."""
+    try:
+        title = make_book(folder, BookConfig()).metadata.title
+    except EpubgenError as error:
+        _say(f"warning: no title detected: {error}")
+        return ""
+    return "" if title == _title_from_path(folder) else title
 
 
 @contextmanager

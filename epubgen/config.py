@@ -241,8 +241,9 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
     return BookConfig(**top, **sections)
 
 
-def config_template(title: str) -> str:
-    """The commented book.toml that `epubgen init` writes: every key, with its help and an example."""
+def config_template(detected_title: str = "") -> str:
+    """The commented book.toml that `epubgen init` writes: every key, with its help and an example;
+    the title filled in when one was detected in the chapters."""
     lines = ["# epubgen book settings. Uncomment a line and fill it in; command-line options override it.", ""]
     section = ""
     for field in FIELDS:
@@ -251,7 +252,11 @@ def config_template(title: str) -> str:
             lines += [f"[{table}]", ""]
             section = table
         lines.append(f"# {field.help}")
-        lines.append(f"title = {_toml_string(title)}" if field.key == "title" else f"# {key} = {field.example}")
+        if field.key == "title" and detected_title:
+            lines.append("# Detected from the chapters (comment it out to have each build detect it again).")
+            lines.append(f"title = {_toml_string(detected_title)}")
+        else:
+            lines.append(f"# {key} = {field.example}")
         lines.append("")
     return "\n".join(lines)
 

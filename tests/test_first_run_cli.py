@@ -10,9 +10,13 @@ import struct
 import subprocess
 import sys
 import termios
+import tomllib
 from pathlib import Path
 
-from conftest import write_chapters
+from click.testing import CliRunner
+
+from conftest import OpenedEpub, write_chapters
+from epubgen.cli import main
 
 
 def chapters(count: int, header: str = "") -> dict[str, str]:
@@ -77,3 +81,43 @@ def test_off_a_terminal_only_the_summary_is_printed(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     assert result.stdout.startswith("Wrote long.epub (60 chapters, ") and result.stdout.count("\n") == 1
+
+
+# Item 7: epubgen init.
+
+
+def built_title(folder: Path, output: Path) -> str:
+    result = CliRunner().invoke(main, ["build", str(folder), "-o", str(output), "-q"])
+    assert result.exit_code == 0, result.output
+    return OpenedEpub(output).metadata("dc:title")[0]
+
+
+def test_init_writes_the_detected_title_and_a_build_keeps_it(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "lantern_download", chapters(5, "The Lantern Keeper"))
+    without = built_title(folder, tmp_path / "without.epub")
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = (folder / "book.toml").read_text()
+    assert tomllib.loads(text)["title"] == "The Lantern Keeper"
+    assert "# Detected from the chapters" in text
+    assert built_title(folder, tmp_path / "with.epub") == without == "The Lantern Keeper"
+
+
+def test_init_leaves_the_title_commented_when_none_is_detected(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "my_novel", chapters(5))
+    without = built_title(folder, tmp_path / "without.epub")
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = (folder / "book.toml").read_text()
+    assert "title" not in tomllib.loads(text)
+    assert '\n# title = "' in text
+    assert built_title(folder, tmp_path / "with.epub") == without == "my novel"
+
+
+def test_init_still_writes_the_template_when_the_chapters_cannot_be_read(tmp_path: Path) -> None:
+    """Reading them may need a setting (skip_bad, encoding) the user is about to fill in."""
+    folder = write_chapters(tmp_path / "broken", {"001.txt": bytes(range(256)) * 4})
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "title" not in tomllib.loads((folder / "book.toml").read_text())
+    assert "warning: no title detected: " in result.stderr and "binary file" in result.stderr
