@@ -1,4 +1,5 @@
-"""Build a whole library: every series folder in it, each with its own book.toml, into one output folder.
+"""Build a whole library: every series folder in it, each with its own book.toml, and every .txt file
+at its top level (a series kept as one file), into one output folder.
 
 A series that cannot be built is recorded with its error and the others still build.
 """
@@ -24,6 +25,7 @@ class SeriesResult:
     """How one series of the library went: its build, or the error that stopped it."""
 
     folder: Path
+    """The series' folder, or its .txt file."""
     build: BuildResult | None = None
     error: str = ""
     warnings: tuple[str, ...] = ()
@@ -80,12 +82,13 @@ def internal_error(error: Exception) -> str:
 
 
 def series_folders(library: Path) -> list[Path]:
-    """The subfolders of library holding chapter files or a book.toml (so that one without chapters is reported)."""
+    """The series of library: its subfolders holding chapter files or a book.toml (so that one
+    without chapters is reported), and its .txt files, each a series kept as one file."""
     if not library.is_dir():
         raise InputError(f"{library}: no such folder")
     folders = list(_series_in(library))
     if not folders:
-        raise InputError(f"{library}: no series folders here (subfolders holding chapter files)")
+        raise InputError(f"{library}: no series folders here (subfolders holding chapter files, or .txt files)")
     return sorted(folders, key=name_order)
 
 
@@ -101,8 +104,16 @@ def _series_in(library: Path) -> Iterator[Path]:
     except OSError as error:
         raise InputError(f"{shown_name(str(library))}: cannot list the folder ({error.strerror})") from None
     for entry in entries:
-        if not entry.name.startswith(".") and _is_folder(entry) and _may_be_series(entry):
+        if not entry.name.startswith(".") and (_is_series_file(entry) or (_is_folder(entry) and _may_be_series(entry))):
             yield entry
+
+
+def _is_series_file(path: Path) -> bool:
+    """A text file at the library's top level: a series kept as one file."""
+    try:
+        return path.suffix.lower() == ".txt" and path.is_file()
+    except OSError:
+        return False
 
 
 def _is_folder(path: Path) -> bool:

@@ -21,7 +21,8 @@ _DIGITS = re.compile(r"(\d+)")
 
 
 def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) -> SourceSet:
-    """Read a folder of chapter files, or a single file, into chapters in file order.
+    """Read a folder of chapter files, or a single file (a folder's one text file too: one_file_series),
+    into chapters in file order.
 
     Files that cannot be read stop everything once all are read (raise_unreadable), unless
     skip_bad: then each is skipped with a warning.
@@ -35,6 +36,9 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     if path.is_file():
         return _read_single_file(path, encoding)
     files = folder_files(path)
+    series_file = one_file_series(files)
+    if series_file is not None:
+        return _read_single_file(series_file, encoding)
     chapters, read, warnings, notices, errors = [], [], [], [], []
     for file in files:
         try:
@@ -97,6 +101,14 @@ def raise_unreadable(errors: list[InputError]) -> None:
         raise errors[0]
     if errors:
         raise UnreadableFiles(errors)
+
+
+def one_file_series(files: list[Path]) -> Path | None:
+    """The text file of a folder whose one chapter file it is: a series kept as one file, split at
+    its headings as when it is given alone."""
+    if len(files) == 1 and files[0].suffix.lower() not in HTML_SUFFIXES:
+        return files[0]
+    return None
 
 
 def skipped(error: InputError) -> str:
