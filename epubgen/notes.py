@@ -6,11 +6,13 @@ A chapter's notes take three forms, all looked for in its body (the lines after 
   brackets nested inside and over several lines;
 - numbered markers in the text, `[1]`, `(1)`, `¹` or `*`, whose entries start with the same marker
   in a notes block at the end of the chapter (`TL Notes:`, `Translator's Notes:`, `Notes:`, `T/N:`);
-- whole paragraphs: `Author's Note: …` or `A/N: …` at the start or the end of the chapter, and note
-  sections at its end (`Translator's Thoughts`, then the translator's paragraphs).
+- whole paragraphs: `Author's Note: …`, `Translator's note - …` or `A/N: …` at the start or the end
+  of the chapter, and note sections at its end (`Translator's Thoughts`, then the translator's
+  paragraphs).
 
 Each note gets the mode book.toml gives its kind, and a NoteRef where it stood; a dropped note leaves
-nothing. Every note found is also returned as a Removal (rule `note:<kind>:<mode>`): the audit says
+nothing. A note with a paragraph of its own keeps that paragraph before the first line of story or
+after the last, and in between puts its reference on the story paragraph before it. Every note found is also returned as a Removal (rule `note:<kind>:<mode>`): the audit says
 what left the running text and where it went.
 
 Every pass is linear in the length of the chapter (brackets are paired with a stack, their
@@ -47,7 +49,9 @@ NOTE_LABELS = {
     "AN": "AN", "A/N": "AN", "Author": "AN",
 }  # fmt: skip
 """The built-in labels and the kind of note each stands for, matched in any case. A label may be
-followed by `'s` or `s` and by `note`, `notes` or `thoughts`: `Translator's Thoughts`, `TL Notes`."""
+followed by `'s` or `s` and by `note`, `notes` or `thoughts`: `Translator's Thoughts`, `TL Notes`.
+A paragraph note's label ends with a colon, or with a dash and a space after `note` or `thoughts`
+(`Translator's note - …`)."""
 
 SELF_NAMED_LABELS = frozenset({"tn", "t/n", "e/n", "an", "a/n"})
 """Labels that say "note" by themselves. Outside brackets, a line opening with `TL:` or `Editor:` is
@@ -67,6 +71,7 @@ _SHAPES = {"(": "round", "（": "round", ")": "round", "）": "round",
 _OPENERS = "(（[［【"
 _BRACKETS = "".join(_SHAPES)
 _SPACE = r"[ \t\u3000]"
+_DASH = "[-–—]"
 _MARKER = r"\[\d{1,3}\]|\(\d{1,3}\)|[⁰¹²³⁴⁵⁶⁷⁸⁹]+|\*+"
 _TEXT_MARKER = re.compile(_MARKER)
 _MARKER_STARTS = "[(⁰¹²³⁴⁵⁶⁷⁸⁹*"
@@ -106,7 +111,7 @@ class _Labels:
             words = text[match.end() : -1] if match else ""
         else:
             match = self.paragraph.match(text)
-            words = text[match.end() :] if match and self._names_a_note(match) else ""
+            words = text[match.end() :] if match and self._opens_a_paragraph_note(match) else ""
         return (self._kind(match), words.strip()) if words.strip() else None
 
     def heading_kind(self, text: str) -> str | None:
@@ -124,6 +129,10 @@ class _Labels:
     def _names_a_note(self, match: re.Match[str]) -> bool:
         return bool(match["noun"]) or _label_key(match["who"]) in self.self_named
 
+    def _opens_a_paragraph_note(self, match: re.Match[str]) -> bool:
+        """A dash ends the label only after its noun (`Translator's note - …`), so that `AN - 94` stays story."""
+        return self._names_a_note(match) and (match["end"] in ":：" or bool(match["noun"]))
+
 
 @lru_cache(maxsize=16)
 def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
@@ -137,12 +146,12 @@ def _labels(user_labels: tuple[tuple[str, str], ...]) -> _Labels:
         kinds={_label_key(word): kind for word, kind in labels.items()},
         self_named=SELF_NAMED_LABELS | {_label_key(word) for word, _ in user_labels},
         in_brackets=re.compile(rf"{_SPACE}*{label}{_SPACE}*[:：]", re.IGNORECASE),
-        paragraph=re.compile(rf"{label}{_SPACE}*[:：]", re.IGNORECASE),
+        paragraph=re.compile(rf"{label}{_SPACE}*(?P<end>[:：]|{_DASH}{_SPACE})", re.IGNORECASE),
         heading=re.compile(rf"(?:{label}|(?P<generic>{generic})){_SPACE}*[:：]?", re.IGNORECASE),
         after_bracket=re.compile(rf"[{re.escape(_OPENERS)}][^\S\n]*{any_label}{_SPACE}*[:：]", re.IGNORECASE),
         line_start=re.compile(
             rf"\n(?=[^\S\n]*(?:{first}))"
-            rf"[^\S\n]*(?:{any_label}{_SPACE}*[:：]|(?:{any_label}|{generic}){_SPACE}*[:：]?[^\S\n]*(?=\n|\Z))",
+            rf"[^\S\n]*(?:{any_label}{_SPACE}*(?:[:：]|{_DASH}{_SPACE})|(?:{any_label}|{generic}){_SPACE}*[:：]?[^\S\n]*(?=\n|\Z))",
             re.IGNORECASE,
         ),
     )
@@ -733,56 +742,44 @@ def _append_text(spans: list[Span], text: str) -> None:
 
 
 def _anchored(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
-    """Hang the references that stand on no story text on a paragraph of story.
+    """Hang the references that stand on no story text, with story before and after them, on the story paragraph before them.
 
-    A footnote or endnote reference needs words to sit after: a note that had a paragraph of
-    its own (or a line the structure stage turns into a heading or a scene break) puts its
-    reference at the end of the story paragraph before it, or of the first one when it came
-    before any story. Inline notes stay where they were written, as paragraphs of their own.
+    A footnote or endnote reference needs words to sit after: a note that had a paragraph of its
+    own (or a line the structure stage turns into a heading or a scene break) in the middle of the
+    story puts its reference at the end of the story paragraph before it. One before the first line
+    of story or after the last is about no sentence: its reference keeps the note's place, a line of
+    its own, as inline notes do wherever they were written.
 
-    Whether a line is story is only looked at where it matters: on the lines holding references,
-    from each of them back to the story paragraph before it, and on the lines after references
-    that wait for one. The lines between those holding references are passed on a run at a time.
+    Whether a line is story is only looked at where it matters: from the end back to the last line
+    of story, and from each line holding references back to the story paragraph before it. The
+    lines between those holding references are passed on a run at a time.
     """
     result: list[TextLine] = []
     hung: dict[int, list[NoteRef]] = defaultdict(list)
-    waiting: list[NoteRef] = []
+    story_end = _last_story(lines, 0, None)
     last_story: int | None = None
     checked = 0  # last_story is the index of the last story line in result[:checked]
     done = 0
-    for index, refs in [*_refs_by_line(lines).items(), (len(lines), None)]:
-        between = lines[done:index]
-        first_story = _first_story(between) if waiting else None
-        if first_story is not None:
-            last_story, checked = len(result) + first_story, len(result) + first_story + 1
-            hung[last_story] += waiting
-            waiting = []
-        result += between
-        if refs is None:
-            break
+    for index, refs in _refs_by_line(lines).items():
+        result += lines[done:index]
         line = lines[index]
         done = index + 1
         if _is_story(line.text):
             last_story, checked = len(result), len(result) + 1
             result.append(line)
-            if waiting:
-                hung[last_story] += waiting
-                waiting = []
             continue
         last_story = _last_story(result, checked, last_story)
-        loose = [ref for ref in refs if notes.mode(ref) != "inline"]
-        if last_story is None:
-            waiting += loose
-        elif loose:
-            hung[last_story] += loose
+        in_story = last_story is not None and story_end is not None and index < story_end
+        hanging = [ref for ref in refs if in_story and notes.mode(ref) != "inline"]
+        if hanging:
+            hung[last_story] += hanging
         if line.text.strip():
             result.append(TextLine(line.number, (line.text,)))
-        staying = [ref for ref in refs if notes.mode(ref) == "inline"]
+        staying = [ref for ref in refs if not in_story or notes.mode(ref) == "inline"]
         if staying:
             result.append(TextLine(line.number, tuple(staying)))
         checked = len(result)
-    if waiting:
-        result.append(TextLine(lines[-1].number, tuple(waiting)))
+    result += lines[done:]
     for index, refs in hung.items():
         result[index] = TextLine(result[index].number, _hung(result[index].spans, refs))
     return result
@@ -800,11 +797,6 @@ def _refs_by_line(lines: list[TextLine]) -> dict[int, list[NoteRef]]:
 
 def _refs_in(spans: tuple[Span, ...]) -> list[NoteRef]:
     return [span for span in spans if isinstance(span, NoteRef)]
-
-
-def _first_story(lines: list[TextLine]) -> int | None:
-    """The index of the first story line in lines."""
-    return next((index for index, line in enumerate(lines) if _is_story(line.text)), None)
 
 
 def _last_story(lines: list[TextLine], start: int, known: int | None) -> int | None:

@@ -101,7 +101,7 @@ def test_the_users_own_labels_are_notes_of_the_kind_they_name() -> None:
     labels = (("Raw", "TL"), ("Cleaner", "ED"))
     text = "Chapter 1\n\nThe dumpling (Raw: 饺子) steamed [Cleaner: typo fixed].\n\nStory ends.\n\nRaw: literally 'hot pot'"
     assert shown_text(text, labels=labels) == (
-        "Chapter 1\nThe dumpling{TL: 饺子} steamed{ED: typo fixed}.\nStory ends.{TL: literally 'hot pot'}"
+        "Chapter 1\nThe dumpling{TL: 饺子} steamed{ED: typo fixed}.\nStory ends.\n{TL: literally 'hot pot'}"
     )
 
 
@@ -113,12 +113,12 @@ def test_the_heading_and_the_novel_title_above_it_are_left_alone() -> None:
 def test_the_title_the_source_gave_is_passed_on_and_its_line_left_alone() -> None:
     noted, _ = extract("Information\nA/N: hello\nText.", title_hint="Information")
     assert noted.title_hint == "Information"
-    assert shown(noted) == "Information\nText.{AN: hello}"
+    assert shown(noted) == "Information\n{AN: hello}\nText."
 
 
 def test_emphasis_marks_hide_neither_a_heading_nor_a_label() -> None:
     bold, plain = f"{STRONG_OPEN}Chapter 1 (TL: pun){STRONG_CLOSE}", f"{STRONG_OPEN}A/N:{STRONG_CLOSE} hello"
-    assert shown_text(f"{bold}\n\n{plain}\n\nText.") == f"{bold}\nText." + "{AN: hello}"
+    assert shown_text(f"{bold}\n\n{plain}\n\nText.") == f"{bold}\n" + "{AN: hello}\nText."
 
 
 def test_bracket_pairs_match_by_shape_in_one_pass_ignoring_strays() -> None:
@@ -153,9 +153,9 @@ def test_a_block_of_several_entries_links_each_marker_and_keeps_an_entrys_later_
     assert len(noted.notes) == 2
 
 
-def test_an_entry_whose_marker_is_not_in_the_text_hangs_on_the_last_paragraph() -> None:
+def test_an_entry_whose_marker_is_not_in_the_text_stays_after_the_story() -> None:
     text = "Chapter 1\n\nThe mooncake[1] was sweet.\nThe end.\n\nTL Notes:\n[1] A pastry.\n[2] Unused."
-    assert shown_text(text) == "Chapter 1\nThe mooncake{TL: A pastry.} was sweet.\nThe end.{TL: Unused.}"
+    assert shown_text(text) == "Chapter 1\nThe mooncake{TL: A pastry.} was sweet.\nThe end.\n{TL: Unused.}"
 
 
 def test_an_author_block_gives_its_entries_the_author_kind() -> None:
@@ -166,32 +166,32 @@ def test_an_author_block_gives_its_entries_the_author_kind() -> None:
 # Whole-paragraph notes at the start or the end of a chapter
 
 
-def test_an_authors_note_opening_the_chapter_hangs_on_the_first_paragraph() -> None:
+def test_an_authors_note_opening_the_chapter_keeps_its_place_before_the_story() -> None:
     text = "Chapter 1: Start\n\nAuthor's Note: Sorry for the delay!\n\nShe woke.\nShe left."
-    assert shown_text(text) == "Chapter 1: Start\nShe woke.{AN: Sorry for the delay!}\nShe left."
+    assert shown_text(text) == "Chapter 1: Start\n{AN: Sorry for the delay!}\nShe woke.\nShe left."
 
 
 def test_a_note_after_the_pages_repeated_heading_still_opens_the_chapter() -> None:
     text = "Chapter 5 - Dawn\nChapter 5: Dawn\nA/N: Short one today.\nShe woke."
-    assert shown_text(text) == "Chapter 5 - Dawn\nChapter 5: Dawn\nShe woke.{AN: Short one today.}"
+    assert shown_text(text) == "Chapter 5 - Dawn\nChapter 5: Dawn\n{AN: Short one today.}\nShe woke."
 
 
 @pytest.mark.parametrize(("paragraph", "kind"), [("A/N: Thanks for reading!", "AN"), ("TL Note: Thanks for reading!", "TL"),
                                                  ("Author's Note: Thanks for reading!", "AN"), ("E/N: Thanks for reading!", "ED"),
                                                  ("[T/N: Thanks for reading!]", "TL")])  # fmt: skip
-def test_a_note_paragraph_closing_the_chapter_hangs_on_the_last_paragraph(paragraph: str, kind: str) -> None:
+def test_a_note_paragraph_closing_the_chapter_keeps_its_place_after_the_story(paragraph: str, kind: str) -> None:
     text = f"Chapter 1\n\nShe woke.\nShe left.\n\n{paragraph}"
-    assert shown_text(text) == "Chapter 1\nShe woke.\nShe left.{" + kind + ": Thanks for reading!}"
+    assert shown_text(text) == "Chapter 1\nShe woke.\nShe left.\n{" + kind + ": Thanks for reading!}"
 
 
 def test_translators_thoughts_are_one_note_of_the_paragraphs_under_the_heading() -> None:
     text = "Chapter 1\n\nShe left.\n\nTranslator's Thoughts\nWhat a chapter.\n\nSee you Monday."
-    assert shown_text(text) == "Chapter 1\nShe left.{TL: What a chapter. / See you Monday.}"
+    assert shown_text(text) == "Chapter 1\nShe left.\n{TL: What a chapter. / See you Monday.}"
 
 
 def test_closing_notes_of_several_forms_follow_one_another() -> None:
     text = "Chapter 1\n\nThe cake[1] was sweet.\n\nTL Notes:\n[1] A pastry.\n\nA/N: Bye!\nSee you."
-    assert shown_text(text) == "Chapter 1\nThe cake{TL: A pastry.} was sweet.{AN: Bye! / See you.}"
+    assert shown_text(text) == "Chapter 1\nThe cake{TL: A pastry.} was sweet.\n{AN: Bye! / See you.}"
 
 
 def test_a_note_paragraph_in_the_middle_of_the_story_hangs_on_the_paragraph_before_it() -> None:
@@ -206,7 +206,7 @@ def test_a_chapter_of_nothing_but_a_note_keeps_its_reference_on_a_line_of_its_ow
 
 def test_notes_are_numbered_in_the_order_the_reader_meets_them() -> None:
     noted, _ = extract("Chapter 1\n\nAuthor's Note: first met late.\n\nOne[1] (TL: two) three.\n\nTL Notes:\n[1] one.")
-    assert [note.text for note in noted.notes] == ["one.", "two", "first met late."]
+    assert [note.text for note in noted.notes] == ["first met late.", "one.", "two"]
 
 
 # What is not a note stays story text, untouched
@@ -362,7 +362,7 @@ def test_notes_in_brackets_that_share_lines_are_cut_from_each_of_their_lines() -
 
 def test_a_note_paragraph_with_story_after_it_is_story_only_the_last_run_closes_the_chapter() -> None:
     text = "Chapter 1\n\nShe woke.\n\nA/N: one\n\nShe left.\n\nA/N: two\n\nA/N: three"
-    assert shown_text(text) == "Chapter 1\nShe woke.\nA/N: one\nShe left.{AN: two}{AN: three}"
+    assert shown_text(text) == "Chapter 1\nShe woke.\nA/N: one\nShe left.\n{AN: two}\n{AN: three}"
 
 
 def test_a_note_paragraph_after_a_scene_break_hangs_on_the_story_before_the_break() -> None:
@@ -370,45 +370,32 @@ def test_a_note_paragraph_after_a_scene_break_hangs_on_the_story_before_the_brea
     assert shown_text(text) == "Chapter 1\nShe woke.{AN: a hard scene}\n***\nShe left."
 
 
-def test_opening_notes_wait_over_a_scene_break_for_the_first_paragraph_of_story() -> None:
+def test_notes_before_the_first_line_of_story_keep_their_places_over_a_scene_break() -> None:
     text = "Chapter 1\n\nA/N: first\n\n***\n(TL: second)\n\nShe woke (TL: third)."
-    assert shown_text(text) == "Chapter 1\n***\nShe woke{TL: third}.{AN: first}{TL: second}"
+    assert shown_text(text) == "Chapter 1\n{AN: first}\n***\n{TL: second}\nShe woke{TL: third}."
 
 
 def anchored_line_by_line(lines: list[TextLine], notes: _Collector) -> list[TextLine]:
-    """notes._anchored as it was written first: every line looked at, one at a time (the oracle of the runs)."""
+    """notes._anchored written plainly: every line looked at, one at a time (the oracle of the runs)."""
+    story = [index for index, line in enumerate(lines) if _is_story(line.text)]
     result: list[TextLine] = []
     hung: dict[int, list[NoteRef]] = {}
-    waiting: list[NoteRef] = []
     last_story: int | None = None
-    checked = 0
-    for line in lines:
+    for index, line in enumerate(lines):
         refs = [span for span in line.spans if isinstance(span, NoteRef)]
-        if not refs and not waiting:
+        if _is_story(line.text) or not refs:
+            last_story = len(result) if _is_story(line.text) else last_story
             result.append(line)
-        elif _is_story(line.text):
-            last_story, checked = len(result), len(result) + 1
-            result.append(line)
-            if waiting:
-                hung.setdefault(last_story, []).extend(waiting)
-                waiting = []
-        elif refs:
-            last_story = _last_story(result, checked, last_story)
-            loose = [ref for ref in refs if notes.mode(ref) != "inline"]
-            if last_story is None:
-                waiting += loose
-            elif loose:
-                hung.setdefault(last_story, []).extend(loose)
-            if line.text.strip():
-                result.append(TextLine(line.number, (line.text,)))
-            staying = [ref for ref in refs if notes.mode(ref) == "inline"]
-            if staying:
-                result.append(TextLine(line.number, tuple(staying)))
-            checked = len(result)
-        else:
-            result.append(line)
-    if waiting:
-        result.append(TextLine(lines[-1].number, tuple(waiting)))
+            continue
+        in_story = last_story is not None and index < story[-1]
+        loose = [ref for ref in refs if notes.mode(ref) != "inline"]
+        if in_story and loose:
+            hung.setdefault(last_story, []).extend(loose)
+        if line.text.strip():
+            result.append(TextLine(line.number, (line.text,)))
+        staying = [ref for ref in refs if not in_story or notes.mode(ref) == "inline"]
+        if staying:
+            result.append(TextLine(line.number, tuple(staying)))
     for index, refs in hung.items():
         spans = result[index].spans
         spans = (*spans[:-1], spans[-1].rstrip()) if isinstance(spans[-1], str) else spans
@@ -541,7 +528,7 @@ def test_the_stories_that_are_not_notes_reach_the_book_untouched(books: dict[str
 @pytest.mark.parametrize("mode", ["footnote", "endnote"])
 def test_every_reference_and_every_note_link_to_each_other(books: dict[str, OpenedEpub], mode: str) -> None:
     documents = Documents(books[mode])
-    notes = documents.elements(f".//x:aside[@epub:type='{mode}']")
+    notes = documents.elements(f".//*[@epub:type='{mode}']")
     assert len(notes) == NOTES_IN_FORMS
     referenced = set()
     for name, ref in documents.noterefs():
@@ -573,8 +560,8 @@ def test_footnotes_are_asides_after_the_text_labelled_with_their_kind_and_linkin
     assert tags == ["h2"] + ["p"] * 17 + ["aside"] * 16
     first = section.find("x:aside", NS)
     assert (first.get("id"), first.get(EPUB_TYPE), first.get("role")) == ("note-1-1", "footnote", "doc-footnote")
-    assert text_of(first) == "1. TL: a gesture of respect ↩︎"
-    assert first.find(".//x:a", NS).attrib == {"href": "#noteref-1-1", "role": "doc-backlink"}
+    assert text_of(first) == "1. TL: a gesture of respect"
+    assert first.find(".//x:a", NS).attrib == {"href": "#noteref-1-1", "role": "doc-backlink", "class": "note-number"}
     kinds = [text_of(span) for span in section.iterfind("x:aside//x:span[@class='note-kind']", NS)]
     assert kinds == ["TL:"] * 5 + ["ED:"] * 3 + ["PR:", "AN:", "AN:"] + ["TL:"] * 5
     assert books["footnote"].chapter(0).find(".//x:p//x:aside", NS) is None
@@ -582,21 +569,21 @@ def test_footnotes_are_asides_after_the_text_labelled_with_their_kind_and_linkin
 
 def test_a_note_of_several_paragraphs_is_an_aside_of_several_paragraphs(books: dict[str, OpenedEpub]) -> None:
     asides = books["footnote"].chapter(1).findall(".//x:aside", NS)
-    assert [text_of(p) for p in asides[0].iterfind("x:p", NS)] == ["1. TL: A pastry.", "Eaten at the moon festival. ↩︎"]
+    assert [text_of(p) for p in asides[0].iterfind("x:p", NS)] == ["1. TL: A pastry.", "Eaten at the moon festival."]
 
 
 def test_markers_become_numbered_references_in_the_sentence(books: dict[str, OpenedEpub]) -> None:
     assert books["footnote"].paragraphs(1) == ["The mooncake1 was sweet2 and the tea3 hot, the rice4 fresh.", "Another mooncake1."]
 
 
-def test_whole_paragraph_notes_leave_only_the_story(books: dict[str, OpenedEpub]) -> None:
-    assert books["footnote"].paragraphs(2) == ["She woke.1", "She left.2"]
-    assert books["footnote"].paragraphs(3) == ["The cake1 was sweet.23"]
+def test_whole_paragraph_notes_before_or_after_the_story_are_links_named_for_their_kind(books: dict[str, OpenedEpub]) -> None:
+    assert books["footnote"].paragraphs(2) == ["Author's note", "She woke.", "She left.", "Author's note"]
+    assert books["footnote"].paragraphs(3) == ["The cake1 was sweet.", "Translator's note", "Translator's note"]
 
 
 def test_a_chapter_with_thirty_notes_numbers_them_one_to_thirty(books: dict[str, OpenedEpub]) -> None:
     chapter = books["footnote"].chapter(5)
-    assert [ref.text for ref in chapter.iterfind(".//x:a[@role='doc-noteref']", NS)] == [str(n) for n in range(1, 31)]
+    assert [text_of(ref) for ref in chapter.iterfind(".//x:a[@role='doc-noteref']", NS)] == [str(n) for n in range(1, 31)]
     assert len(chapter.findall(".//x:aside[@role='doc-footnote']", NS)) == 30
 
 
@@ -662,7 +649,7 @@ def test_emphasis_around_a_reference_keeps_it_inside_and_a_note_keeps_its_own_em
     document = etree.fromstring(chapter_document(chapter, 1, "en", "style.css"))
     first, second = document.iterfind(".//x:section/x:p", NS)
     assert etree.tostring(first, encoding=str, with_tail=False).split(">", 1)[1] == (
-        'She walked <em>slowly<a href="#note-1-1" id="noteref-1-1" epub:type="noteref" role="doc-noteref">1</a></em> past.</p>'
+        'She walked <em>slowly<a href="#note-1-1" id="noteref-1-1" epub:type="noteref" role="doc-noteref"><sup>1</sup></a></em> past.</p>'
     )
     assert document.find(".//x:aside//x:strong", NS).text == "pun"
     assert second.find("x:span/x:em", NS).text == "aside"
@@ -685,9 +672,9 @@ def test_book_toml_gives_each_kind_its_own_mode_in_one_valid_book(tmp_path: Path
     assert [ref.get("href") for ref in book.chapter(0).iterfind(".//x:a[@role='doc-noteref']", NS)] == [
         "#note-1-1", "notes.xhtml#note-1-2", "notes.xhtml#note-1-3",
     ]  # fmt: skip
-    assert [text_of(aside) for aside in book.chapter(0).iterfind(".//x:aside", NS)] == ["1. TL: t ↩︎"]
-    endnotes = [text_of(aside) for aside in book.xml("EPUB/text/notes.xhtml").iterfind(".//x:aside", NS)]
-    assert endnotes == ["2. ED: e ↩︎", "3. ED: r ↩︎", "2. ED: e2 ↩︎"]
+    assert [text_of(aside) for aside in book.chapter(0).iterfind(".//x:aside", NS)] == ["1. TL: t"]
+    endnotes = [text_of(item) for item in book.xml("EPUB/text/notes.xhtml").iterfind(".//x:ol/x:li", NS)]
+    assert endnotes == ["2. ED: e", "3. ED: r", "2. ED: e2"]
     assert_valid(book.path)
 
 

@@ -81,12 +81,21 @@ def _lxml_chapter(chapter: Chapter, number: int, language: str, stylesheet_href:
     return _serialised(html)
 
 
+def _lxml_reference(notes: xhtml._ChapterNotes, index: int) -> dict[str, str]:
+    return {"href": notes.note_href(index), "id": notes.next_ref_id(index), _EPUB_TYPE: "noteref", "role": "doc-noteref"}
+
+
 def _lxml_paragraph(parent: etree._Element, paragraph: Paragraph, notes: xhtml._ChapterNotes) -> None:
     refs = [span for span in paragraph.spans if isinstance(span, NoteRef)]
-    if refs and not paragraph.text.strip() and all(notes.notes[ref.index].mode == "inline" for ref in refs):
+    if refs and not paragraph.text.strip():
         for ref in refs:
-            aside = etree.SubElement(parent, "aside", {"class": xhtml._note_class(notes.notes[ref.index]), "role": "note"})
-            _lxml_note_paragraphs(aside, notes.notes[ref.index], "", None)
+            note = notes.notes[ref.index]
+            if note.mode == "inline":
+                aside = etree.SubElement(parent, "aside", {"class": xhtml._note_class(note), "role": "note"})
+                _lxml_note_paragraphs(aside, note, "", "")
+            else:
+                link = etree.SubElement(parent, "p", {"class": "note-link"})
+                etree.SubElement(link, "a", _lxml_reference(notes, ref.index)).text = xhtml.NOTE_NAMES.get(note.kind, "Note")
         return
     inline = _LxmlInline(etree.SubElement(parent, "p"))
     for span in paragraph.spans:
@@ -103,33 +112,30 @@ def _lxml_paragraph(parent: etree._Element, paragraph: Paragraph, notes: xhtml._
                 words.text(f" {line}" if position == 0 else line)
             words.text(")")
         else:
-            reference = {"href": notes.note_href(span.index), "id": notes.next_ref_id(span.index)}
-            attributes = {**reference, _EPUB_TYPE: "noteref", "role": "doc-noteref"}
-            inline.element("a", attributes).text = str(notes.numbers[span.index])
+            reference = inline.element("a", _lxml_reference(notes, span.index))
+            etree.SubElement(reference, "sup").text = str(notes.numbers[span.index])
 
 
 def _lxml_numbered_note(parent: etree._Element, notes: xhtml._ChapterNotes, index: int, kind: str, backlink: str) -> None:
     note = notes.notes[index]
-    attributes = {"id": notes.note_id(index), _EPUB_TYPE: kind, "class": xhtml._note_class(note)}
+    attributes = {"id": notes.note_id(index), _EPUB_TYPE: kind}
     if kind == "footnote":
         attributes["role"] = "doc-footnote"
-    _lxml_note_paragraphs(etree.SubElement(parent, "aside", attributes), note, f"{notes.numbers[index]}.", backlink)
+    attributes["class"] = xhtml._note_class(note)
+    element = etree.SubElement(parent, "aside" if kind == "footnote" else "li", attributes)
+    _lxml_note_paragraphs(element, note, f"{notes.numbers[index]}.", backlink)
 
 
-def _lxml_note_paragraphs(aside: etree._Element, note: Note, number: str, backlink: str | None) -> None:
-    paragraphs = note.text.split("\n")
-    for position, words in enumerate(paragraphs):
+def _lxml_note_paragraphs(aside: etree._Element, note: Note, number: str, backlink: str) -> None:
+    for position, words in enumerate(note.text.split("\n")):
         inline = _LxmlInline(etree.SubElement(aside, "p"))
         if position == 0:
-            if number:
-                inline.element("span", {"class": "note-number"}).text = number
+            if backlink:
+                inline.element("a", {"href": backlink, "role": "doc-backlink", "class": "note-number"}).text = number
                 inline.text(" ")
             inline.element("span", {"class": "note-kind"}).text = f"{note.kind}:"
             words = f" {words}"
         inline.text(words)
-        if backlink is not None and position == len(paragraphs) - 1:
-            inline.text(" ")
-            inline.element("a", {"href": backlink, "role": "doc-backlink"}).text = xhtml.BACKLINK
 
 
 def _lxml_endnotes(chapters: list[Chapter], language: str, stylesheet_href: str) -> bytes:
@@ -141,8 +147,9 @@ def _lxml_endnotes(chapters: list[Chapter], language: str, stylesheet_href: str)
         if notes.numbered("endnote"):
             group = etree.SubElement(section, "section", {"class": "chapter-notes"})
             etree.SubElement(group, "h3").text = chapter.heading.label
+            items = etree.SubElement(group, "ol", {"class": "notes"})
             for index in notes.numbered("endnote"):
-                _lxml_numbered_note(group, notes, index, "endnote", f"{xhtml.chapter_file(number)}#{notes.ref_id(index)}")
+                _lxml_numbered_note(items, notes, index, "endnote", f"{xhtml.chapter_file(number)}#{notes.ref_id(index)}")
     return _serialised(html)
 
 
@@ -280,7 +287,7 @@ def test_any_one_mark_in_a_paragraph_is_emphasis_or_nothing(mark: str, element: 
 def test_a_note_reference_inside_emphasis_stays_in_it() -> None:
     paragraph = Paragraph((f"{EM_OPEN}a", NoteRef(0), f"b{EM_CLOSE}c"))
     body = _body(_chapter(paragraph, notes=(Note("TL", "x & y"),)))
-    assert body.startswith('<p><em>a<a href="#note-1-1" id="noteref-1-1" epub:type="noteref" role="doc-noteref">1</a>b</em>c</p>')
+    assert body.startswith('<p><em>a<a href="#note-1-1" id="noteref-1-1" epub:type="noteref" role="doc-noteref"><sup>1</sup></a>b</em>c</p>')
 
 
 @pytest.mark.parametrize("character", ["\x00", "\x01", "\x0b", "\x1f", "\ufffe", "\uffff", "\ud800"])

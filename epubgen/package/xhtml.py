@@ -6,10 +6,13 @@ text XML cannot hold (a NUL, a control character, U+FFFE) refused with the Value
 raises. tests/test_xhtml.py builds the same documents as lxml trees: the bytes must be equal.
 
 Emphasis travels through the stages as marks in the text (epubgen.marks) and becomes <em> and
-<strong> here. Notes use the markup reading systems act on (DESIGN.md): a footnote reference is
-`<a epub:type="noteref" role="doc-noteref">`, its note an `<aside epub:type="footnote"
-role="doc-footnote">` after the chapter's text with a link back. Ids are `note-<chapter>-<n>`
-and `noteref-<chapter>-<n>`, so they stay unique when endnotes from every chapter share a document.
+<strong> here. Notes use the markup reading apps pop up: a footnote reference is `<a
+epub:type="noteref" role="doc-noteref"><sup>1</sup></a>` (a superscript without any stylesheet),
+its note an `<aside epub:type="footnote" role="doc-footnote">` after the chapter's text that opens
+with a link back showing its number, as Kindle looks for. A note that had a paragraph of its own
+before or after the story is a paragraph holding a reference named for its kind (`Author's note`).
+Ids are `note-<chapter>-<n>` and `noteref-<chapter>-<n>`, so they stay unique when endnotes from
+every chapter share a document.
 
 Speed: a document keeps its text apart from its markup until it is done, then escapes all of
 it at once, in UTF-8, with a few bytes.replace over the whole chapter instead of work per
@@ -34,8 +37,8 @@ EPUB_NS = "http://www.idpf.org/2007/ops"
 ENDNOTES_FILE = "notes.xhtml"
 """The endnotes document, in text/ beside the chapters."""
 ENDNOTES_TITLE = "Notes"
-BACKLINK = "\u21a9\ufe0e"
-"""↩ with the text-style selector, so no reader draws it as a coloured emoji."""
+NOTE_NAMES = {"TL": "Translator's note", "ED": "Editor's note", "PR": "Proofreader's note", "AN": "Author's note"}
+"""What the reference of a note standing on its own is named, by the kind of the note (`Note` for any other)."""
 
 
 def chapter_file(number: int) -> str:
@@ -86,8 +89,9 @@ def has_endnotes(chapters: Sequence[Chapter]) -> bool:
 def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_href: str) -> bytes:
     """The Notes section at the end of the book: each chapter's endnotes under its title, linked both ways.
 
-    Entries are `<aside epub:type="endnote">` with no role: `doc-endnote` is deprecated (EPUBCheck
-    5.3 warns about it on `<li>`) and not allowed on `<aside>` at all (an error).
+    Entries are `<li epub:type="endnote">` of a list, as DPUB-ARIA 1.1 asks of a doc-endnotes
+    section, with no role of their own: `doc-endnote` is deprecated (EPUBCheck 5.3 warns about it
+    on `<li>`) and not allowed on `<aside>` at all (an error).
     """
     document = _Document(ENDNOTES_TITLE, language, stylesheet_href)
     document.start("section", {"epub:type": "endnotes", "role": "doc-endnotes"})
@@ -97,8 +101,10 @@ def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_hre
         if notes.numbered("endnote"):
             document.start("section", {"class": "chapter-notes"})
             document.element("h3", text=chapter.heading.label)
+            document.start("ol", {"class": "notes"})
             for index in notes.numbered("endnote"):
                 _numbered_note(document, notes, index, "endnote", f"{chapter_file(number)}#{notes.ref_id(index)}")
+            document.end("ol")
             document.end("section")
     document.end("section")
     return document.finished()
@@ -192,13 +198,20 @@ class _ChapterNotes:
 
 
 def _paragraph(document: _Document, paragraph: Paragraph, notes: _ChapterNotes) -> None:
-    """A paragraph of text and note references; one that holds nothing but inline notes is those notes."""
+    """A paragraph of text and note references. One that holds nothing but references is the notes
+    that had a paragraph of their own there: an inline note as an aside, any other as a paragraph
+    holding its reference named for its kind."""
     refs = [span for span in paragraph.spans if isinstance(span, NoteRef)]
-    if refs and not paragraph.text.strip() and all(notes.notes[ref.index].mode == "inline" for ref in refs):
+    if refs and not paragraph.text.strip():
         for ref in refs:
-            document.start("aside", {"class": _note_class(notes.notes[ref.index]), "role": "note"})
-            _note_paragraphs(document, notes.notes[ref.index], "", None)
-            document.end("aside")
+            if notes.notes[ref.index].mode == "inline":
+                document.start("aside", {"class": _note_class(notes.notes[ref.index]), "role": "note"})
+                _note_paragraphs(document, notes.notes[ref.index])
+                document.end("aside")
+            else:
+                document.start("p", {"class": "note-link"})
+                _reference(document, notes, ref.index, named=True)
+                document.end("p")
         return
     inline = _Inline(document, "p")
     for span in paragraph.spans:
@@ -207,9 +220,19 @@ def _paragraph(document: _Document, paragraph: Paragraph, notes: _ChapterNotes) 
         elif notes.notes[span.index].mode == "inline":
             _inline_note(document, notes.notes[span.index])
         else:
-            reference = {"href": notes.note_href(span.index), "id": notes.next_ref_id(span.index)}
-            document.element("a", {**reference, "epub:type": "noteref", "role": "doc-noteref"}, str(notes.numbers[span.index]))
+            _reference(document, notes, span.index)
     inline.end()
+
+
+def _reference(document: _Document, notes: _ChapterNotes, index: int, named: bool = False) -> None:
+    """A link to a footnote or an endnote: its number as a superscript, or the name of its kind."""
+    attributes = {"href": notes.note_href(index), "id": notes.next_ref_id(index), "epub:type": "noteref", "role": "doc-noteref"}
+    if named:
+        document.element("a", attributes, NOTE_NAMES.get(notes.notes[index].kind, "Note"))
+        return
+    document.start("a", attributes)
+    document.element("sup", text=str(notes.numbers[index]))
+    document.end("a")
 
 
 def _is_plain(block: Block) -> bool:
@@ -236,31 +259,29 @@ def _inline_note(document: _Document, note: Note) -> None:
 
 
 def _numbered_note(document: _Document, notes: _ChapterNotes, index: int, kind: str, backlink: str) -> None:
-    """A footnote or an endnote: its number and kind, its words, a link back to its first reference."""
+    """A footnote (an aside) or an endnote (an item of a list): a link back to its first reference
+    showing its number, its kind, its words."""
     note = notes.notes[index]
-    attributes = {"id": notes.note_id(index), "epub:type": kind, "class": _note_class(note)}
     if kind == "footnote":
-        attributes["role"] = "doc-footnote"
-    document.start("aside", attributes)
+        tag, attributes = "aside", {"id": notes.note_id(index), "epub:type": kind, "role": "doc-footnote"}
+    else:
+        tag, attributes = "li", {"id": notes.note_id(index), "epub:type": kind}
+    document.start(tag, {**attributes, "class": _note_class(note)})
     _note_paragraphs(document, note, f"{notes.numbers[index]}.", backlink)
-    document.end("aside")
+    document.end(tag)
 
 
-def _note_paragraphs(document: _Document, note: Note, number: str, backlink: str | None) -> None:
-    """The note's paragraphs; the first opens with its number and kind, the last ends with the link back."""
-    paragraphs = note.text.split("\n")
-    for position, words in enumerate(paragraphs):
+def _note_paragraphs(document: _Document, note: Note, number: str = "", backlink: str = "") -> None:
+    """The note's paragraphs; the first opens with its kind, after its number linking back (if it has one)."""
+    for position, words in enumerate(note.text.split("\n")):
         inline = _Inline(document, "p")
         if position == 0:
-            if number:
-                document.element("span", {"class": "note-number"}, number)
+            if backlink:
+                document.element("a", {"href": backlink, "role": "doc-backlink", "class": "note-number"}, number)
                 inline.text(" ")
             document.element("span", {"class": "note-kind"}, f"{note.kind}:")
             words = f" {words}"
         inline.text(words)
-        if backlink is not None and position == len(paragraphs) - 1:
-            inline.text(" ")
-            document.element("a", {"href": backlink, "role": "doc-backlink"}, BACKLINK)
         inline.end()
 
 
