@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
 from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, _title_from_path, analyse, build, make_book, write_analysis_report
-from epubgen.config import CONFIG_NAME, NOTE_MODES, BookConfig, config_template, load_config
+from epubgen.config import CONFIG_NAME, FIELDS, BookConfig, Field, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
 from epubgen.names import printable, shown_name
 
@@ -67,6 +68,41 @@ def _exit_status(code: object) -> int:
     return 1
 
 
+_SETTING_OPTIONS = {field.key.replace(".", "__"): field for field in FIELDS if field.option}
+"""The book.toml settings that have a command-line option, by the name of its parameter."""
+
+
+def _setting_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of the book.toml settings that have one (config.FIELDS), in FIELDS' order, each
+    helped by its setting's description."""
+    for name, field in reversed(_SETTING_OPTIONS.items()):
+        option = f"{field.option}/--no-{field.option[2:]}" if field.kind == "bool" else field.option
+        command = click.option(option, name, help=field.help, **_option_type(field))(command)
+    return command
+
+
+def _option_type(field: Field) -> dict[str, Any]:
+    """What an option of field takes: a value of its kind, or each of its choices; checked again by load_config."""
+    if field.kind == "bool":
+        return {"default": None}
+    if field.kind == "list":
+        return {} if field.separator else {"multiple": True}
+    if field.kind == "count":
+        return {"type": click.IntRange(min=field.least)}
+    if field.kind == "path":
+        return {"type": click.Path(resolve_path=True)}
+    return {"type": click.Choice(field.choices)} if field.choices else {}
+
+
+def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
+    """The setting options' values by book.toml key, a list option's split at its separator."""
+    overrides = {}
+    for name, value in settings.items():
+        field = _SETTING_OPTIONS[name]
+        overrides[field.key] = value.split(field.separator) if field.separator and value is not None else value
+    return overrides
+
+
 @main.command("build")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option(
@@ -76,24 +112,7 @@ def _exit_status(code: object) -> int:
     help="The EPUB to write, or a folder for one EPUB per volume. Default: output/.",
 )
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help=f"Settings file. Default: INPUT/{CONFIG_NAME}.")
-@click.option("--title", help="The book's title.")
-@click.option("--author", multiple=True, help="An author (repeat for several).")
-@click.option("--translator", multiple=True, help="A translator (repeat for several).")
-@click.option("--language", help="Language tag of the text, e.g. en, zh, ko. Default: en.")
-@click.option(
-    "--notes",
-    type=click.Choice(NOTE_MODES),
-    help="Translator/editor/author notes as pop-up footnotes (default), endnotes, inline, or dropped.",
-)
-@click.option("--chapters-per-volume", type=click.IntRange(min=1), help="Split the series into volumes of N chapters.")
-@click.option("--single-file", is_flag=True, default=None, help="One EPUB with a nested TOC, not one EPUB per volume.")
-@click.option("--style", type=click.Choice(["default", "block"]), help="Stylesheet theme: default (indented) or block (spaced paragraphs).")
-@click.option("--css", type=click.Path(path_type=Path, resolve_path=True), help="Your own CSS file instead of the theme.")
-@click.option("--cover", type=click.Path(path_type=Path, resolve_path=True), help="A cover image (JPEG or PNG).")
-@click.option("--typography/--no-typography", default=None, help="Typographic quotes, dashes and ellipses. Default: on.")
-@click.option("--plain-emphasis", is_flag=True, default=None, help="Read *word* and _word_ as emphasis.")
-@click.option("--encoding", help="The chapter files' encoding, when detection gets it wrong (gb18030, big5, cp1252...).")
-@click.option("--skip-bad", is_flag=True, default=None, help="Skip unreadable chapter files with a warning instead of stopping.")
+@_setting_options
 @click.option(
     "--report",
     type=click.Path(path_type=Path),
@@ -106,46 +125,17 @@ def build_command(
     input_path: Path,
     output: Path | None,
     config_path: Path | None,
-    title: str | None,
-    author: tuple[str, ...],
-    translator: tuple[str, ...],
-    language: str | None,
-    notes: str | None,
-    chapters_per_volume: int | None,
-    single_file: bool | None,
-    style: str | None,
-    css: Path | None,
-    cover: Path | None,
-    typography: bool | None,
-    plain_emphasis: bool | None,
-    encoding: str | None,
-    skip_bad: bool | None,
     report: Path | None,
     force: bool,
     quiet: bool,
     verbose: bool,
+    **settings: Any,
 ) -> None:
     """Build an EPUB from INPUT: a folder of chapter files (.txt, .html), one .txt file, or an EPUB."""
     with _user_errors():
         if is_library(input_path):
             raise InputError(f"{input_path}: a folder of series folders; build them all with: epubgen build-all {input_path}")
-        overrides = {
-            "title": title,
-            "author": author,
-            "translator": translator,
-            "language": language,
-            "notes.mode": notes,
-            "encoding": encoding,
-            "typography": typography,
-            "plain_emphasis": plain_emphasis,
-            "cover": str(cover) if cover else None,
-            "style": style,
-            "css": str(css) if css else None,
-            "skip_bad": skip_bad,
-            "volumes.per_volume": chapters_per_volume,
-            "volumes.single_file": single_file,
-        }
-        config = load_config(input_path, config_path, overrides)
+        config = load_config(input_path, config_path, _overrides(settings))
         with _chapter_bar(quiet) as progress:
             result = build(input_path, config, output, progress, report, force)
     if verbose:

@@ -1,7 +1,8 @@
 """book.toml + command-line overrides -> one validated BookConfig.
 
 The keys, their types and their help text are declared once, in FIELDS: the loader
-validates against it and `epubgen init` writes its commented template from it.
+validates against it, `epubgen init` writes its commented template from it, and the
+command line makes its setting options from it.
 """
 
 from __future__ import annotations
@@ -39,27 +40,73 @@ class Field:
     key: str
     """The key in book.toml; a dotted key lives in a table: `notes.mode` is `mode` under `[notes]`."""
     kind: str
-    """text (a string), list (a string or a list of strings), bool, count (a whole number, least or
-    more), share (a number above 0, up to 1), mapping (a table of strings) or ranges ([[volume]] tables)."""
+    """text (a string), path (a file's, relative to book.toml when given there, else to the current
+    folder), list (a string or a list of strings), bool, count (a whole number, least or more), share
+    (a number above 0, up to 1), mapping (a table of strings) or ranges ([[volume]] tables)."""
     help: str
+    """What the setting does: the comment above it in book.toml, and its option's help."""
     example: str
     choices: tuple[str, ...] = ()
     """For text: the values allowed. For mapping: the keys allowed (values must be in value_choices)."""
     value_choices: tuple[str, ...] = ()
     least: int = 0
     """For count: the smallest value allowed."""
+    option: str = ""
+    """The command-line option that overrides the setting (`--chapters-per-volume`), if it has one."""
+    separator: str = ""
+    """For a list option: what separates its items (`--tags a,b`); none: the option is repeated."""
 
 
 FIELDS = (
-    Field("title", "text", "The book's title. Default: the folder's name.", '"The Lantern Keeper"'),
-    Field("author", "list", "Author, or a list of authors.", '"Ash Vale"'),
-    Field("translator", "list", "Translator, or a list of translators (dc:contributor, role trl).", '"Mo Lin"'),
-    Field("language", "text", "Language of the text, as a BCP 47 tag. Default: en.", '"en"'),
+    Field(
+        "title",
+        "text",
+        "The book's title. Default: an input EPUB's, or the title on top of every chapter, else the folder's name.",
+        '"The Lantern Keeper"',
+        option="--title",
+    ),
+    Field("author", "list", "An author (a list for several; on the command line, repeat the option).", '"Ash Vale"', option="--author"),
+    Field(
+        "translator",
+        "list",
+        "A translator, as dc:contributor of role trl (a list for several; on the command line, repeat the option).",
+        '"Mo Lin"',
+        option="--translator",
+    ),
+    Field("language", "text", "Language of the text, as a BCP 47 tag (en, zh, ko...). Default: en.", '"en"', option="--language"),
     Field("original_title", "text", "The title in the original language, shown on the information page.", '"灯守"'),
-    Field("description", "text", "A blurb shown by library views.", '"A keeper of lanterns finds one that burns backwards."'),
-    Field("publisher", "text", "Publisher or hosting site.", '"Example Web Novels"'),
+    Field(
+        "description",
+        "text",
+        "A blurb shown by library views.",
+        '"A keeper of lanterns finds one that burns backwards."',
+        option="--description",
+    ),
+    Field("publisher", "text", "Publisher or hosting site.", '"Example Web Novels"', option="--publisher"),
     Field("source", "text", "Where the chapters came from (a URL).", '"https://example.org/novel/lantern-keeper"'),
-    Field("subjects", "list", "Genres or tags.", '["Fantasy", "Mystery"]'),
+    Field(
+        "subjects",
+        "list",
+        "Genres or tags (a list; on the command line, separated by commas).",
+        '["Fantasy", "Mystery"]',
+        option="--tags",
+        separator=",",
+    ),
+    Field(
+        "series",
+        "text",
+        "The series the book belongs to (calibre:series, belongs-to-collection).",
+        '"The Lantern Cycle"',
+        option="--series",
+    ),
+    Field(
+        "series_index",
+        "count",
+        "The book's number in its series (calibre:series_index, group-position).",
+        "2",
+        least=1,
+        option="--series-index",
+    ),
     Field(
         "identifier",
         "text",
@@ -71,33 +118,72 @@ FIELDS = (
         "text",
         "The chapter files' text encoding (gb18030, big5, shift_jis, euc_kr, cp1252...). Default: detected per file.",
         '"gb18030"',
+        option="--encoding",
     ),
-    Field("style", "text", "The stylesheet theme: default (indented paragraphs) or block (spaced paragraphs).", '"default"', choices=("default", "block")),
-    Field("css", "text", "Your own CSS file, used instead of the theme, relative to this file.", '"my-style.css"'),
+    Field(
+        "style",
+        "text",
+        "The stylesheet theme: default (indented paragraphs) or block (spaced paragraphs).",
+        '"default"',
+        choices=("default", "block"),
+        option="--style",
+    ),
+    Field("css", "path", "Your own CSS file, used instead of the theme (in book.toml, relative to it).", '"my-style.css"', option="--css"),
     Field(
         "info_page",
         "bool",
         "An information page after the title page (source, original title, credits, chapters, date). Default: true.",
         "true",
     ),
-    Field("cover", "text", "A cover image (JPEG or PNG), relative to this file. Default: one is generated.", '"cover.jpg"'),
+    Field(
+        "cover",
+        "path",
+        "A cover image, JPEG or PNG (in book.toml, relative to it). Default: one is generated.",
+        '"cover.jpg"',
+        option="--cover",
+    ),
     Field("generate_cover", "bool", "Generate a cover (title, author, volume) when none is given. Default: true.", "true"),
     Field(
         "typography",
         "bool",
         "Typographic quotes, dashes and ellipses (English; other languages get the ellipsis only). Default: true.",
         "true",
+        option="--typography",
     ),
-    Field("plain_emphasis", "bool", "Read *word* and _word_ as emphasis and **word** as strong emphasis. Default: false.", "false"),
-    Field("skip_bad", "bool", "Skip chapter files that cannot be read, with a warning, instead of stopping.", "false"),
+    Field(
+        "plain_emphasis",
+        "bool",
+        "Read *word* and _word_ as emphasis and **word** as strong emphasis. Default: false.",
+        "false",
+        option="--plain-emphasis",
+    ),
+    Field(
+        "skip_bad",
+        "bool",
+        "Skip chapter files that cannot be read, with a warning, instead of stopping.",
+        "false",
+        option="--skip-bad",
+    ),
     Field(
         "volume",
         "ranges",
         "Volumes by chapter ranges: a [[volume]] table each, with a title and its chapters as a range (\"1-120\").",
         '[{ title = "The Salt Road", chapters = "1-120" }]',
     ),
-    Field("volumes.per_volume", "count", "Split into volumes of this many chapters (0: by the source's volume markers).", "100"),
-    Field("volumes.single_file", "bool", "One EPUB with a nested table of contents instead of one EPUB per volume.", "false"),
+    Field(
+        "volumes.per_volume",
+        "count",
+        "Split into volumes of this many chapters (0: by the source's volume markers).",
+        "100",
+        option="--chapters-per-volume",
+    ),
+    Field(
+        "volumes.single_file",
+        "bool",
+        "One EPUB with a nested table of contents instead of one EPUB per volume.",
+        "false",
+        option="--single-file",
+    ),
     Field(
         "volumes.name",
         "text",
@@ -130,6 +216,7 @@ FIELDS = (
         "inline (left in place, styled as a note) or drop.",
         '"footnote"',
         choices=NOTE_MODES,
+        option="--notes",
     ),
     Field(
         "notes.by_kind",
@@ -193,6 +280,9 @@ class BookConfig:
     publisher: str = ""
     source: str = ""
     subjects: tuple[str, ...] = ()
+    series: str = ""
+    series_index: int = 0
+    """0: none given."""
     identifier: str = ""
     encoding: str = ""
     style: str = "default"
@@ -210,8 +300,6 @@ class BookConfig:
 
 
 _FIELDS_BY_KEY = {field.key: field for field in FIELDS}
-_PATH_KEYS = ("cover", "css")
-"""Keys naming files: relative to book.toml when given there, to the current folder on the command line."""
 _SECTIONS = {"volumes": VolumesConfig, "clean": CleanConfig, "notes": NotesConfig}
 
 
@@ -235,7 +323,7 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
         for name, section in _SECTIONS.items()
     }
     top = {key: value for key, value in validated.items() if "." not in key}
-    for key in _PATH_KEYS:
+    for key in (field.key for field in FIELDS if field.kind == "path"):
         if top.get(key) and not (overrides or {}).get(key):
             top[key] = str((path.parent if path is not None else Path.cwd()) / top[key])
     return BookConfig(**top, **sections)
@@ -398,7 +486,7 @@ def _mapping(field: Field, value: Any, where: str) -> tuple[tuple[str, str], ...
     return tuple(sorted(items.items()))
 
 
-_VALIDATORS = {"text": _text, "list": _list, "bool": _bool, "count": _count, "share": _share, "mapping": _mapping, "ranges": _ranges}
+_VALIDATORS = {"text": _text, "path": _text, "list": _list, "bool": _bool, "count": _count, "share": _share, "mapping": _mapping, "ranges": _ranges}
 
 
 def _language(value: str) -> str:

@@ -13,10 +13,13 @@ import termios
 import tomllib
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import OpenedEpub, write_chapters
-from epubgen.cli import main
+from conftest import NS, OpenedEpub, assert_valid, write_chapters
+from epubgen.cli import build_command, main
+from epubgen.config import FIELDS, load_config
+from epubgen.errors import ConfigError
 
 
 def chapters(count: int, header: str = "") -> dict[str, str]:
@@ -121,3 +124,64 @@ def test_init_still_writes_the_template_when_the_chapters_cannot_be_read(tmp_pat
     assert result.exit_code == 0, result.output
     assert "title" not in tomllib.loads((folder / "book.toml").read_text())
     assert "warning: no title detected: " in result.stderr and "binary file" in result.stderr
+
+
+# Item 14: metadata options, declared once in config.FIELDS.
+
+COMMAND_OWN = {"input_path", "output", "config_path", "report", "force", "quiet", "verbose"}
+"""The parameters of `build` that are not settings of book.toml."""
+
+
+def test_every_setting_option_is_made_from_its_field_and_helped_by_its_description() -> None:
+    options = {option: param for param in build_command.params for option in param.opts}
+    on_the_command_line = [field for field in FIELDS if field.option]
+    for field in on_the_command_line:
+        assert options[field.option].help == field.help, field.key
+    settings = {param.name for param in build_command.params} - COMMAND_OWN
+    assert len(settings) == len(on_the_command_line)
+    assert {"--series", "--series-index", "--tags", "--description", "--publisher"} <= {field.option for field in on_the_command_line}
+
+
+def test_the_calibre_style_flags_reach_the_opf(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "novel", chapters(2))
+    output = tmp_path / "book.epub"
+    result = CliRunner().invoke(
+        main,
+        ["build", str(folder), "-o", str(output), "--tags", "Fantasy, Mystery,", "--description", "A keeper of lanterns.", "--publisher", "Example Web Novels"],
+    )
+    assert result.exit_code == 0, result.output
+    book = OpenedEpub(output)
+    assert book.metadata("dc:subject") == ["Fantasy", "Mystery"]
+    assert book.metadata("dc:description") == ["A keeper of lanterns."]
+    assert book.metadata("dc:publisher") == ["Example Web Novels"]
+
+
+@pytest.mark.xfail(strict=True, reason="build._metadata does not pass config.series and config.series_index to the book yet")
+def test_series_and_series_index_reach_the_opf(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "novel", chapters(2))
+    output = tmp_path / "book.epub"
+    result = CliRunner().invoke(main, ["build", str(folder), "-o", str(output), "--series", "The Lantern Cycle", "--series-index", "2"])
+    assert result.exit_code == 0, result.output
+    book = OpenedEpub(output)
+    calibre = {meta.get("name"): meta.get("content") for meta in book.opf.findall("opf:metadata/opf:meta[@name]", NS)}
+    assert (calibre["calibre:series"], calibre["calibre:series_index"]) == ("The Lantern Cycle", "2")
+    assert book.meta_property("belongs-to-collection") == ["The Lantern Cycle"]
+    assert book.meta_property("group-position") == ["2"]
+    assert_valid(output)
+
+
+def test_a_new_option_is_validated_as_its_book_toml_key(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "novel", chapters(2))
+    result = CliRunner().invoke(main, ["build", str(folder), "--publisher", "Bad\x00"])
+    assert (result.exit_code, result.stderr) == (1, "error: options: 'publisher' holds a NUL or a byte that is not text: 'Bad\\x00'\n")
+    (folder / "book.toml").write_text("series_index = 0\n")
+    with pytest.raises(ConfigError, match=r"book.toml: 'series_index' must be a whole number, 1 or more"):
+        load_config(folder)
+    result = CliRunner().invoke(main, ["build", str(folder), "--series-index", "two"])
+    assert result.exit_code == 2 and "'two' is not a valid integer" in result.output
+
+
+def test_a_bool_setting_can_be_switched_off_on_the_command_line_over_book_toml(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "novel", {**chapters(2), "book.toml": "skip_bad = true\n", "003.txt": bytes(range(256)) * 4})
+    result = CliRunner().invoke(main, ["build", str(folder), "-o", str(tmp_path / "b.epub"), "--no-skip-bad"])
+    assert result.exit_code == 1 and "binary file" in result.output
