@@ -1,20 +1,20 @@
 """What a build made of each chapter file, remembered so that a rebuild after new chapters only works
 on what is new (epubgen.pipeline: Job.memory).
 
-The memory is one file beside the EPUBs, `.epubgen-chapters-<digest of the input folder's path>`
-(several series may be built into one folder): for each chapter text file of a folder, by name, a
-digest of its bytes and its time (and its stat, where that vouches for them), what the rules made of
-it (credits, the detector's keyed lines, a digest of the chapter as read) and its outline, which
-holds while the chapter's digest (its source, the settings, the language, the junk detected) is the
-same. It is only used by the same epubgen code, on the same Python and libraries, with the same
-settings and language (its setup key).
+The memory is one file in the state folder of the output folder (epubgen.incremental.state_folder),
+`.epubgen-chapters-<identity of the input folder>` (several series may be built into one folder):
+for each chapter text file of a folder, by name, a digest of its bytes and its time (and its stat,
+where that vouches for them), what the rules made of it (credits, the detector's keyed lines, a
+digest of the chapter as read) and its outline, which holds while the chapter's digest (its source,
+the settings, the language, the junk detected) is the same. It is only used by the same epubgen
+code, on the same Python and libraries, with the same settings and language (its setup key).
 
 A memory that is missing, not a regular file, damaged (its SHA-256 is checked before anything is
 read from it), of another setup, or holding anything but what a build writes there in the shape it
 writes it (every field of every entry of its annotated type: _conforms) is no memory: a full build,
-to the same bytes. Beyond its shape, a memory is trusted as written: whoever can write into the
-output folder can write the EPUBs themselves. It is pickled, a chunk of chapters at a time by the worker process that holds them
-(while the calling process makes the book), and read back with an unpickler that makes nothing but
+to the same bytes. Beyond its shape, a memory is trusted as written: the state folder is the
+user's own, as the EPUBs are. It is pickled, a chunk of chapters at a time by the worker process
+that holds them (while the calling process makes the book), and read back with an unpickler that makes nothing but
 epubgen's plain data classes and a few plain types: reading one runs no code of its own. A build
 writes it aside and puts it in place only once it has succeeded.
 """
@@ -40,7 +40,7 @@ from epubgen.clean.repeated import key_hashes
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError
 from epubgen.files import read_regular_file
-from epubgen.incremental import code_fingerprint, dependency_versions
+from epubgen.incremental import code_fingerprint, dependency_versions, identity, remove_if_ours
 from epubgen.pipeline import Remembered
 
 MEMORY_PREFIX = ".epubgen-chapters-"
@@ -65,18 +65,17 @@ _LARGEST_NUMBER = 2**63
 
 @dataclass(frozen=True)
 class Memory:
-    """The memory of one input folder's chapters, in the folder its EPUBs are built into."""
+    """The memory of one input folder's chapters, in the state folder of the folder its EPUBs are built into."""
 
     path: Path
     setup: str
     """What every remembered chapter was made with: epubgen's code, Python and the libraries, the settings, the language."""
 
     @classmethod
-    def of(cls, output_folder: Path, input_folder: Path, config: BookConfig, language: str) -> Memory:
-        """The memory of input_folder's chapters in output_folder (several series may share one)."""
-        name = hashlib.sha256(str(input_folder.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    def of(cls, state: Path, input_folder: Path, config: BookConfig, language: str) -> Memory:
+        """The memory of input_folder's chapters in the state folder (several series may share one)."""
         setup = f"{_FORMAT}\n{code_fingerprint()}\n{dependency_versions()}\n{config!r}\n{language}"
-        return cls(output_folder / f"{MEMORY_PREFIX}{name}", hashlib.sha256(setup.encode("utf-8", "surrogatepass")).hexdigest())
+        return cls(state / _file_name(input_folder), hashlib.sha256(setup.encode("utf-8", "surrogatepass")).hexdigest())
 
     def recall(self) -> dict[str, Remembered]:
         """The chapters remembered for this setup, by file name; none when there is no usable memory."""
@@ -86,8 +85,8 @@ class Memory:
             return {}
 
     def _recalled(self, data: bytes) -> dict[str, Remembered]:
-        payload = data[len(_MAGIC) + 32 :]
-        if not data.startswith(_MAGIC) or data[len(_MAGIC) : len(_MAGIC) + 32] != hashlib.sha256(payload).digest():
+        payload = _checked_payload(data)
+        if payload is None:
             return {}
         memory = _load(payload)
         if not isinstance(memory, dict) or memory.get("setup") != self.setup or not isinstance(memory.get("slices"), list):
@@ -113,6 +112,23 @@ class Memory:
         except OutputError:
             return lambda succeeded: None
         return partial(_settle, staged)
+
+
+def remove_memory_beside_the_books(output_folder: Path, input_folder: Path) -> None:
+    """Remove the memory of input_folder's chapters an earlier version kept in output_folder itself, when it is one."""
+    remove_if_ours(output_folder / _file_name(input_folder), "chapter memory", _MAX_BYTES, lambda data: _checked_payload(data) is not None)
+
+
+def _file_name(input_folder: Path) -> str:
+    return f"{MEMORY_PREFIX}{identity(input_folder)}"
+
+
+def _checked_payload(data: bytes) -> bytes | None:
+    """The pickle a memory file's bytes hold, when they are a memory file's, undamaged; else None."""
+    payload = data[len(_MAGIC) + 32 :]
+    if not data.startswith(_MAGIC) or data[len(_MAGIC) : len(_MAGIC) + 32] != hashlib.sha256(payload).digest():
+        return None
+    return payload
 
 
 def _settle(staged: Staged, succeeded: bool) -> None:

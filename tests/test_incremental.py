@@ -22,7 +22,7 @@ from epubgen.cli import main
 from epubgen.config import BookConfig, CleanConfig, VolumesConfig
 from epubgen.errors import InputError
 from epubgen import incremental, memory, pipeline
-from epubgen.incremental import CACHE_NAME
+from epubgen.incremental import CACHE_NAME, state_folder
 from epubgen.memory import MEMORY_PREFIX
 from epubgen.read import text
 
@@ -104,9 +104,9 @@ def test_force_rewrites_every_volume_with_the_same_bytes(series: Path, tmp_path:
 def test_without_the_cache_every_volume_is_rewritten_with_the_same_bytes(series: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     before = built_long_ago(series, out)
-    (out / CACHE_NAME).unlink()
+    (state_folder(out) / CACHE_NAME).unlink()
     deleted = snapshot(build(series, CONFIG, out).paths)
-    (out / CACHE_NAME).write_text("{ not json", encoding="utf-8")
+    (state_folder(out) / CACHE_NAME).write_text("{ not json", encoding="utf-8")
     garbled = snapshot(build(series, CONFIG, out).paths)
     for after in (deleted, garbled):
         assert all(after[name][0] != before[name][0] and after[name][2] == before[name][2] for name in VOLUMES)
@@ -169,8 +169,9 @@ def test_the_command_says_which_epubs_it_left_unchanged(series: Path, tmp_path: 
     assert first.stdout.startswith(f"Wrote {book} (25 chapters, ")
     assert second.stdout.startswith(f"Unchanged {book} (25 chapters, ")
     assert forced.stdout.startswith(f"Wrote {book} (25 chapters, ")
-    names = sorted(path.name for path in tmp_path.iterdir())
-    assert [name for name in names if not name.startswith(MEMORY_PREFIX)] == [CACHE_NAME, "book.epub", "salt-road"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["book.epub", "salt-road"]
+    names = sorted(path.name for path in state_folder(tmp_path).iterdir())
+    assert [name for name in names if not name.startswith(MEMORY_PREFIX)] == [CACHE_NAME]
     assert len([name for name in names if name.startswith(MEMORY_PREFIX)]) == 1
 
 
@@ -222,7 +223,7 @@ def test_an_unreadable_or_foreign_memory_is_no_memory(series: Path, tmp_path: Pa
     expected = _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
     out = tmp_path / "out"
     build(series, CONFIG, out)
-    (memory_file,) = out.glob(f"{memory.MEMORY_PREFIX}*")
+    (memory_file,) = state_folder(out).glob(f"{memory.MEMORY_PREFIX}*")
     memory_file.write_bytes(content)
     assert _epub_bytes(build(series, CONFIG, out, force=True).paths) == expected
     assert _epub_bytes(build(series, CONFIG, out).paths) == expected
@@ -265,7 +266,7 @@ def test_a_damaged_memory_is_no_memory(series: Path, tmp_path: Path) -> None:
     expected = _epub_bytes(build(series, CONFIG, tmp_path / "scratch").paths)
     out = tmp_path / "out"
     build(series, CONFIG, out)
-    (memory_file,) = out.glob(f"{memory.MEMORY_PREFIX}*")
+    (memory_file,) = state_folder(out).glob(f"{memory.MEMORY_PREFIX}*")
     data = bytearray(memory_file.read_bytes())
     data[len(data) // 2] ^= 0x20
     memory_file.write_bytes(bytes(data))

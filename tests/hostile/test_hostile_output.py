@@ -24,7 +24,7 @@ from epubgen.build import _Outlined, build
 from epubgen.cli import main
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError
-from epubgen.incremental import CACHE_NAME
+from epubgen.incremental import CACHE_NAME, state_folder
 from epubgen.memory import MEMORY_PREFIX
 from epubgen.pipeline import ReadChapter, Remembered
 
@@ -160,8 +160,8 @@ def test_hostile_output_an_output_folder_that_is_a_file_is_refused_in_one_line(t
 
 
 def _forged_memory(out: Path, change: Callable[[dict[str, Remembered]], object]) -> None:
-    """Rewrite the memory in out with its entries changed, and a digest valid for the new contents."""
-    (path,) = out.glob(f"{MEMORY_PREFIX}*")
+    """Rewrite the memory of out with its entries changed, and a digest valid for the new contents."""
+    (path,) = state_folder(out).glob(f"{MEMORY_PREFIX}*")
     data = path.read_bytes()
     whole = pickle.loads(data[len(memory._MAGIC) + 32 :])
     entries = {name: entry for part in whole["slices"] for name, entry in pickle.loads(part).items()}
@@ -213,7 +213,7 @@ def test_hostile_output_a_memory_with_a_valid_digest_but_the_wrong_shape_is_no_m
     assert_valid(tmp_path / "scratch" / "the-glass-ferry.epub")
     out = tmp_path / "out"
     build(book, CONFIG, out)
-    remembered = memory.Memory.of(out, book, CONFIG, "en")
+    remembered = memory.Memory.of(state_folder(out), book, CONFIG, "en")
     assert sorted(remembered.recall()) == ["0001.txt", "0002.txt", "0003.txt"]
     for name, change in MEMORY_SHAPES.items():
         build(book, CONFIG, out, force=True)
@@ -233,7 +233,7 @@ def _nested_wrong_types(out: Path) -> bytes:
 
 
 def _deep_inside(out: Path) -> bytes:
-    cache = json.loads((out / CACHE_NAME).read_text())
+    cache = json.loads((state_folder(out) / CACHE_NAME).read_text())
     inner = "[" * 100_000 + "]" * 100_000
     return json.dumps(cache).replace('"chapters": [', f'"chapters": [{inner}, ', 1).encode()
 
@@ -243,14 +243,14 @@ def _huge_number(out: Path) -> bytes:
 
 
 def _valid_key_wrong_chapters(out: Path) -> bytes:
-    cache = json.loads((out / CACHE_NAME).read_text())
+    cache = json.loads((state_folder(out) / CACHE_NAME).read_text())
     for entry in cache["files"].values():
         entry["chapters"] = [{"digest": digest} for digest in entry["chapters"]]
     return json.dumps(cache).encode()
 
 
 BROKEN_CACHES: dict[str, Callable[[Path], bytes]] = {
-    "truncated": lambda out: (out / CACHE_NAME).read_bytes()[:40],
+    "truncated": lambda out: (state_folder(out) / CACHE_NAME).read_bytes()[:40],
     "a list": lambda out: b"[1, 2, 3]\n",
     "files a list": lambda out: b'{"format": 2, "files": []}',
     "nested wrong types": _nested_wrong_types,
@@ -268,7 +268,7 @@ def test_hostile_output_a_broken_build_cache_is_no_cache(tmp_path: Path) -> None
     out = tmp_path / "out"
     for name, broken in BROKEN_CACHES.items():
         build(book, CONFIG, out, force=True)
-        (out / CACHE_NAME).write_bytes(broken(out))
+        (state_folder(out) / CACHE_NAME).write_bytes(broken(out))
         series(book, 4, 4)  # a new chapter: the EPUB is written again, its documents taken from the cache's say
         assert build(book, CONFIG, out).path.read_bytes() == build(book, CONFIG, tmp_path / "fresh", force=True).path.read_bytes(), name
         (book / "0004.txt").unlink()
@@ -283,7 +283,7 @@ def test_hostile_output_a_cache_that_is_not_a_regular_file_is_no_cache_and_never
     out = tmp_path / "out"
     build(book, CONFIG, out)
     expected = (out / "the-glass-ferry.epub").read_bytes()
-    (path,) = out.glob(CACHE_NAME if what == "cache" else f"{MEMORY_PREFIX}*")
+    (path,) = state_folder(out).glob(CACHE_NAME if what == "cache" else f"{MEMORY_PREFIX}*")
     path.unlink()
     os.mkfifo(path) if kind == "fifo" else path.mkdir()
     (out / "the-glass-ferry.epub").unlink()
@@ -309,19 +309,22 @@ def test_hostile_output_parts_left_by_a_killed_build_are_removed_by_the_next(tmp
     out.mkdir()
     long_ago = 1_000_000_000
     dead, alive = _dead_pid(), os.getpid()
-    stale = [f".the-glass-ferry.epub.{dead}.k3j9x_q1.part", f".{CACHE_NAME}.{dead}.abcdefgh.part"]
+    stale = [f".the-glass-ferry.epub.{dead}.k3j9x_q1.part"]
     kept = [
         f".the-glass-ferry.epub.{alive}.k3j9x_q1.part",  # another build, still writing it
         ".the-glass-ferry.epub.notes.part",  # not of epubgen's naming
         f".other.epub.{dead}.k3j9x_q1.part",  # of another file, not written by this build
     ]
-    for name in stale + kept:
-        (out / name).write_bytes(b"half a zip")
-        os.utime(out / name, (long_ago, long_ago))
+    state = state_folder(out)
+    state.mkdir(parents=True)
+    stale_cache = state / f".{CACHE_NAME}.{dead}.abcdefgh.part"
+    for path in [out / name for name in stale + kept] + [stale_cache]:
+        path.write_bytes(b"half a zip")
+        os.utime(path, (long_ago, long_ago))
     fresh = f".the-glass-ferry.epub.{dead}.zzzzzzzz.part"
     (out / fresh).write_bytes(b"just written by a build of another process space")
     build(series(tmp_path / "in"), CONFIG, out)
-    assert parts_in(out) == sorted(kept + [fresh])
+    assert parts_in(out) == sorted(kept + [fresh]) and parts_in(state) == []
 
 
 def test_hostile_output_two_builds_interleaved_both_keep_their_cache_entries(tmp_path: Path) -> None:
@@ -329,12 +332,12 @@ def test_hostile_output_two_builds_interleaved_both_keep_their_cache_entries(tmp
     out.mkdir()
     (out / "first.epub").write_bytes(b"first")
     (out / "second.epub").write_bytes(b"second")
-    first, second = incremental._Cache.load(out), incremental._Cache.load(out)
+    first, second = incremental._Cache.load(out, "a series"), incremental._Cache.load(out, "another series")
     first.record(out / "first.epub", "key 1", ["a"])
     second.record(out / "second.epub", "key 2", ["b"])
     first.save()
     second.save()
-    entries = incremental._Cache.load(out).entries
+    entries = incremental._Cache.load(out, "a series").entries
     assert entries["first.epub"]["book"] == "key 1" and entries["second.epub"]["book"] == "key 2"
 
 
@@ -346,7 +349,7 @@ def test_hostile_output_two_builds_into_one_folder_at_once_both_keep_their_cache
         folder = series(tmp_path / title, 1, 40)
         books.append(subprocess.Popen([sys.executable, "-m", "epubgen", "build", str(folder), "-o", str(out), "--title", title, "-q"], env=environment))
     assert [book.wait(timeout=300) for book in books] == [0, 0]
-    cached = json.loads((out / CACHE_NAME).read_text())["files"]
+    cached = json.loads((state_folder(out) / CACHE_NAME).read_text())["files"]
     assert sorted(cached) == ["the-glass-ferry.epub", "the-salt-bridge.epub"]
     assert parts_in(out) == []
     assert_valid(out / "the-salt-bridge.epub")
@@ -355,6 +358,7 @@ def test_hostile_output_two_builds_into_one_folder_at_once_both_keep_their_cache
 def test_hostile_output_a_build_that_fails_writes_no_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     book = series(tmp_path / "in")
     out = tmp_path / "out"
+    out.mkdir()
 
     def failing(path: Path, entries: object, modified: int) -> None:
         raise OutputError(f"{path}: cannot write the file (No space left on device)")
@@ -362,21 +366,21 @@ def test_hostile_output_a_build_that_fails_writes_no_memory(tmp_path: Path, monk
     monkeypatch.setattr(incremental, "write_entries", failing)
     with pytest.raises(OutputError):
         build(book, CONFIG, out)
-    assert list(out.glob(f"{MEMORY_PREFIX}*")) == [] and parts_in(out) == []
+    assert list(state_folder(out).glob(f"{MEMORY_PREFIX}*")) == [] and parts_in(out) == [] and parts_in(state_folder(out)) == []
     monkeypatch.undo()
     build(book, CONFIG, out)
-    (remembered,) = out.glob(f"{MEMORY_PREFIX}*")
+    (remembered,) = state_folder(out).glob(f"{MEMORY_PREFIX}*")
     before = remembered.read_bytes()
     series(book, 4, 4)
     monkeypatch.setattr(incremental, "write_entries", failing)
     with pytest.raises(OutputError):
         build(book, CONFIG, out)
-    assert remembered.read_bytes() == before and parts_in(out) == []
+    assert remembered.read_bytes() == before and parts_in(out) == [] and parts_in(state_folder(out)) == []
 
 
 def test_hostile_output_the_memory_of_a_chapter_of_one_long_line_is_small(tmp_path: Path) -> None:
     book = write_chapters(tmp_path / "in", {"0001.txt": "x" * 5_000_000 + "\n", "0002.txt": "Chapter 2: Two\n\nThe ferry left.\n"})
     out = tmp_path / "out"
     build(book, CONFIG, out)
-    (remembered,) = out.glob(f"{MEMORY_PREFIX}*")
+    (remembered,) = state_folder(out).glob(f"{MEMORY_PREFIX}*")
     assert remembered.stat().st_size < 100_000
