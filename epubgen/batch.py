@@ -6,12 +6,14 @@ A series that cannot be built is recorded with its error and the others still bu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
+from itertools import count
 from pathlib import Path
 
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build
-from epubgen.config import CONFIG_NAME, load_config
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build, slug
+from epubgen.config import CONFIG_NAME, MAX_NAME_BYTES, file_identity, load_config
 from epubgen.errors import ConfigError, EpubgenError, InputError
 from epubgen.names import shown_name
 from epubgen.read.text import holds_chapter_files, name_order
@@ -53,26 +55,58 @@ def build_all(library: Path, output: Path | None = None, force: bool = False, st
         raise ConfigError(f"{output}: a library is built into a folder, not one .epub file")
     folders = series_folders(library)
     results: list[SeriesResult] = []
-    built_by: dict[Path, str] = {}
+    written: dict[str, str] = {}
     for done, folder in enumerate(folders):
         progress = start(done, len(folders), shown_name(folder.name)) if start else None
-        result = build_series(folder, output, force, progress)
-        results.append(_with_overwrites(result, built_by))
+        result = build_series(folder, output, force, progress, written)
+        if result.build is not None:
+            written.update(dict.fromkeys((file_identity(path.name) for path in result.build.paths), result.name))
+        results.append(result)
     return results
 
 
-def build_series(folder: Path, output: Path, force: bool = False, progress: Progress | None = None) -> SeriesResult:
+def build_series(
+    folder: Path, output: Path, force: bool = False, progress: Progress | None = None, taken: Mapping[str, str] | None = None
+) -> SeriesResult:
     """Build one series with its own book.toml; its failure (an EpubgenError, the disk refusing a
-    folder, or a bug of epubgen's) becomes the result's error, so the other series still build."""
+    folder, or a bug of epubgen's) becomes the result's error, so the other series still build.
+
+    taken: the EPUB file names (file_identity) other series wrote, and which series wrote each: an
+    EPUB of this series that would have one of them gets a name of its own (_name_apart), with a warning."""
+    taken = taken or {}
+    renamed: list[str] = []
+
+    def named(path: Path) -> Path:
+        other = taken.get(file_identity(path.name))
+        if other is None:
+            return path
+        apart = _name_apart(path, folder, taken)
+        renamed.append(f"{path.name} is {other}'s book, so this one is {apart.name}: give one of them another title")
+        return apart
+
     try:
-        result = build(folder, load_config(folder), output, progress, force=force)
+        result = build(folder, load_config(folder), output, progress, force=force, named=named)
     except EpubgenError as error:
         return SeriesResult(folder, error=str(error))
     except OSError as error:
         return SeriesResult(folder, error=f"{error.filename or folder}: {error.strerror or error}")
     except Exception as error:  # noqa: BLE001 - a bug in one series' build must not stop the library
         return SeriesResult(folder, error=internal_error(error))
-    return SeriesResult(folder, result, warnings=result.book.warnings)
+    return SeriesResult(folder, result, warnings=result.book.warnings + tuple(renamed))
+
+
+def _name_apart(path: Path, series: Path, taken: Mapping[str, str]) -> Path:
+    """path named after its series too, `灰烬 (second-download).epub`, numbered were that taken as well."""
+    tags = (slug(series.name) + (f" {number}" if number > 1 else "") for number in count(1))
+    return next(apart for apart in map(partial(_tagged, path), tags) if file_identity(apart.name) not in taken)
+
+
+def _tagged(path: Path, tag: str) -> Path:
+    """path with ` (tag)` after its stem, the stem cut to keep the name within MAX_NAME_BYTES."""
+    stem, suffix = path.stem, f" ({tag})"
+    while stem and len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return path.with_name(f"{stem.rstrip(' -')}{suffix}{path.suffix}")
 
 
 def internal_error(error: Exception) -> str:
@@ -131,12 +165,3 @@ def _may_be_series(folder: Path) -> bool:
         return (folder / CONFIG_NAME).is_file() or holds_chapter_files(folder)
     except (OSError, InputError):
         return True
-
-
-def _with_overwrites(result: SeriesResult, built_by: dict[Path, str]) -> SeriesResult:
-    """Warn when a series wrote an EPUB another series of the library had just written (two series, one title)."""
-    if result.build is None:
-        return result
-    clashes = [f"{path.name} was also built from {built_by[path]}: give one of them another title" for path in result.build.paths if path in built_by]
-    built_by.update(dict.fromkeys(result.build.paths, result.name))
-    return SeriesResult(result.folder, result.build, warnings=result.warnings + tuple(clashes)) if clashes else result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.batch import build_all
-from epubgen.cli import _LibraryBars, main
+from epubgen.cli import main
 from epubgen.errors import ConfigError, InputError
 
 
@@ -90,13 +89,14 @@ def test_build_on_a_library_points_to_build_all(library: Path) -> None:
     assert result.stderr == f"error: {library}: a folder of series folders; build them all with: epubgen build-all {library}\n"
 
 
-def test_two_series_of_one_title_are_warned_about(tmp_path: Path) -> None:
+def test_two_series_of_one_title_are_written_apart_and_warned_about(tmp_path: Path) -> None:
     root = tmp_path / "library"
     for name in ("first-download", "second-download"):
         write_chapters(root / name, {**chapters(2, "Ash"), "book.toml": 'title = "Ashes"\n'})
     results = build_all(root, tmp_path / "out")
     assert results[0].warnings == ()
-    assert results[1].warnings == ("ashes.epub was also built from first-download: give one of them another title",)
+    assert results[1].warnings == ("ashes.epub is first-download's book, so this one is ashes (second-download).epub: give one of them another title",)
+    assert [path.name for path in results[1].build.paths] == ["ashes (second-download).epub"]
 
 
 def test_progress_is_a_line_per_series_off_a_terminal_and_quiet_hides_it(library: Path, tmp_path: Path) -> None:
@@ -106,18 +106,3 @@ def test_progress_is_a_line_per_series_off_a_terminal_and_quiet_hides_it(library
     assert shown.stderr.splitlines()[:3] == ["[1/3] ashes", "[2/3] broken", "[3/3] cinders"]
     assert quiet.stdout == ""
     assert quiet.stderr == "error: broken: 001.txt: this is a binary file, not text\n"
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_on_a_terminal_the_library_bar_sits_above_the_chapter_bar() -> None:
-    terminal = _Terminal()
-    bars = _LibraryBars(terminal)
-    advance = bars.start(1, 4, "cinders")
-    advance(3, 12)
-    library, chapters = terminal.getvalue().rsplit("\r\x1b[2K", 1)[1].split("\n\x1b[2K")
-    assert library.startswith("Library") and library.endswith("1/4")
-    assert chapters.startswith("cinders") and chapters.endswith("3/12\r\x1b[1A")

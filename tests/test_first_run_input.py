@@ -1,16 +1,17 @@
-"""What a new user trips over on a first run (issue 18): a series kept as one text file, and a folder
-with several bad files."""
+"""What a new user trips over on a first run (issue 18): titles in other scripts, a series kept as one
+text file, and a folder with several bad files."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import OpenedEpub, write_chapters
+from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.batch import build_all
-from epubgen.build import build, make_book
+from epubgen.build import build, make_book, slug
 from epubgen.cli import main
 from epubgen.config import BookConfig
 from epubgen.errors import InputError
@@ -23,6 +24,71 @@ def series_text(count: int, story: str = "Lantern") -> str:
 
 def chapters(count: int, story: str = "Lantern") -> dict[str, str]:
     return {f"{n:03d}.txt": f"Chapter {n}: {story} {n}\n\nThe {story.lower()} went on, page {n}.\n" for n in range(1, count + 1)}
+
+
+# Item 2: a file name for a title in any script.
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("The Lantern Keeper!", "the-lantern-keeper"),
+        ("Café au Lait: Vol. 2", "cafe-au-lait-vol-2"),
+        ("Don’t Stop — ½ Way", "dont-stop-12-way"),
+        ("斗破苍穹", "斗破苍穹"),
+        ("斗破苍穹：第二部", "斗破苍穹-第二部"),
+        ("Солнце", "солнце"),
+        ("進撃の巨人 ガ", "進撃の巨人-ガ"),
+        ("전지적 독자 시점", "전지적-독자-시점"),
+        ("ألف ليلة وليلة", "ألف-ليلة-وليلة"),
+        ("हिन्दी कहानी", "हिन्दी-कहानी"),
+        ("Straße", "straße"),
+        ("🐉🔥", "🐉🔥"),
+        ("🐉 & 🔥", "🐉-🔥"),
+        ('a<b>c:"d"/e\\f|g?h*i.', "a-b-c-d-e-f-g-h-i"),
+        ("\x00\x1f...", "book"),
+        ("???", "book"),
+        ("CON", "con-book"),
+        ("lpt1", "lpt1-book"),
+    ],
+)
+def test_a_title_keeps_its_own_letters_in_its_file_name(title: str, name: str) -> None:
+    assert slug(title) == name
+
+
+def test_a_file_name_is_nfc_and_at_most_200_bytes_cut_between_characters() -> None:
+    assert slug("e\u0301te\u0301 한국") == "ete-한국"
+    assert unicodedata.is_normalized("NFC", slug("\u1112\u1161\u11ab"))
+    long = slug("斗" * 300)
+    assert long == "斗" * 66 and len(long.encode()) <= 200
+    assert slug("a" * 300) == "a" * 80
+
+
+def test_titles_in_other_scripts_are_books_of_their_own(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    chinese = build(write_chapters(tmp_path / "doupo", chapters(2)), BookConfig(title="斗破苍穹"), out).path
+    russian = build(write_chapters(tmp_path / "sun", chapters(2)), BookConfig(title="Солнце"), out).path
+    assert sorted(path.name for path in out.glob("*.epub")) == ["солнце.epub", "斗破苍穹.epub"]
+    assert OpenedEpub(chinese).metadata("dc:title") == ["斗破苍穹"]
+    assert OpenedEpub(russian).metadata("dc:title") == ["Солнце"]
+    assert_valid(chinese)
+
+
+def test_build_all_writes_two_chinese_titled_series_and_two_of_one_title_apart(tmp_path: Path) -> None:
+    root = tmp_path / "library"
+    write_chapters(root / "doupo", {**chapters(2, "Flame"), "book.toml": 'title = "斗破苍穹"\n'})
+    write_chapters(root / "wudong", {**chapters(3, "Storm"), "book.toml": 'title = "武动乾坤"\n'})
+    for name, count in (("first-download", 4), ("second-download", 5)):
+        write_chapters(root / name, {**chapters(count, "Ash"), "book.toml": 'title = "灰烬"\n'})
+    out = tmp_path / "out"
+    results = build_all(root, out)
+    assert [result.error for result in results] == [""] * 4
+    assert sorted(path.name for path in out.glob("*.epub")) == ["斗破苍穹.epub", "武动乾坤.epub", "灰烬 (second-download).epub", "灰烬.epub"]
+    assert len(OpenedEpub(out / "灰烬.epub").chapter_files()) == 4
+    assert len(OpenedEpub(out / "灰烬 (second-download).epub").chapter_files()) == 5
+    assert results[2].warnings == ("灰烬.epub is first-download's book, so this one is 灰烬 (second-download).epub: give one of them another title",)
+    again = build_all(root, out)
+    assert [result.build.unchanged == result.build.paths for result in again] == [True] * 4
 
 
 # Item 4: a series kept as one text file in its folder.
