@@ -41,7 +41,7 @@ def is_scene_break(text: str) -> bool:
 def structure_chapter(chapter: NotedChapter, plain_emphasis: bool = False) -> Chapter:
     """Turn a chapter's lines into a heading and blocks.
 
-    A line holding only a note reference (an inline note that was a paragraph of its own) is kept.
+    A line holding only note references (a note that was a paragraph of its own) is kept.
     With plain_emphasis, `*word*` and `_word_` become emphasis and `**word**` strong emphasis.
     """
     lines = [line for line in chapter.lines if line.spans and _holds_something(line)]
@@ -271,8 +271,11 @@ def unwrapped(lines: list[TextLine]) -> list[TextLine]:
 
 
 def _continues(before: TextLine, line: TextLine, width: int) -> bool:
+    """Whether line carries on the hard-wrapped paragraph that before ends; a line of nothing but
+    note references is a note paragraph of its own, never a continuation."""
     return (
         line.number == before.number + 1
+        and bool(strip_marks(line.text).strip())
         and len(strip_marks(before.text).strip()) >= width * 0.6
         and not line.text[:1].isspace()
         and not is_scene_break(strip_marks(line.text))
