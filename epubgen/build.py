@@ -14,10 +14,10 @@ from pathlib import Path
 
 from epubgen.atomic import writable_file, writable_folder
 from epubgen.clean.report import write_report
-from epubgen.config import BookConfig
+from epubgen.config import MAX_NAME_BYTES, BookConfig
 from epubgen.errors import ConfigError, InputError
-from epubgen.incremental import write_changed
-from epubgen.memory import Memory
+from epubgen.incremental import identity, remove_cache_beside_the_books, remove_replaced, state_folder, write_changed
+from epubgen.memory import Memory, remove_memory_beside_the_books
 from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, Volume
 from epubgen.package.cover import generated_cover, given_cover
 from epubgen.package.epub import ZIP_LAST_TIME, Deflated, zip_time
@@ -26,7 +26,7 @@ from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
 from epubgen.read import read_input
 from epubgen.names import shown_name
-from epubgen.read.text import folder_files, folder_set, skipped, stats_vouch_in
+from epubgen.read.text import folder_files, folder_set, one_file_series, skipped, stats_vouch_in
 from epubgen.structure import drop_duplicates, missing_chapters, order_chapters, synopsis
 from epubgen.volumes import split_volumes, volume_file_names
 
@@ -49,6 +49,8 @@ class BuildResult:
     """Details for --verbose: the encoding each file was read in."""
     unchanged: tuple[Path, ...] = ()
     """The EPUBs left untouched: their book was the same as at the last build."""
+    removed: tuple[Path, ...] = ()
+    """The EPUBs an earlier build of this input wrote that this one replaced, removed."""
 
     @property
     def path(self) -> Path:
@@ -81,25 +83,32 @@ def build(
     progress: Progress | None = None,
     report: Path | None = None,
     force: bool = False,
+    cache_dir: Path | None = None,
+    named: Callable[[Path], Path] = lambda path: path,
 ) -> BuildResult:
     """Build the EPUB(s) for input_path (see plan_outputs for where they go).
 
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
-    unless force. With report, also write what was removed and why (HTML, or JSON for a .json path).
-    An output path where something else than a regular file is refused before any work.
+    unless force; the EPUBs an earlier build of the same input wrote there and this one does not
+    are removed once it succeeded, unless changed since. The build state is kept out of the output
+    folder, in cache_dir (default: the user's cache folder, see state_folder). With report, also
+    write what was removed and why (HTML, or JSON for a .json path). An output path where something
+    else than a regular file is refused before any work. named(path) is where an EPUB planned at path
+    goes (build-all: a name apart from another series' book).
     """
     folder = _output_folder(output)
     writable_folder(folder)
     for path in (output, report):
         if path is not None and path != folder:
             writable_file(path)
+    state, series = state_folder(folder, cache_dir), identity(input_path)
     with paused_gc():
-        with _Outlined.of(input_path, config, progress, report is not None, folder, recall=not force) as outlined:
+        with _Outlined.of(input_path, config, progress, report is not None, state, recall=not force) as outlined:
             book = outlined.book
-            planned = plan_outputs(book, config, output, covers=False)
+            planned = [(named(path), planned_book) for path, planned_book in plan_outputs(book, config, output, covers=False)]
             for path, _ in planned:
                 writable_file(path)
-            unchanged = write_changed(planned, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
+            unchanged = write_changed(planned, state, series, outlined.digest, outlined.documents, lambda book: with_cover(book, config), force, outlined.remember)
             if report is not None:
                 write_analysis_report(Analysis(outlined.all_sources(), book), report)
             notices = outlined.sources.notices
@@ -107,8 +116,14 @@ def build(
         # collector runs again, they would all be walked by the young collection that then starts.
         del outlined
     paths = tuple(path for path, _ in planned)
+    replaced = remove_replaced(folder, state, series, paths)
+    remove_cache_beside_the_books(folder)
+    remove_memory_beside_the_books(folder, input_path)
+    kept = tuple(f"{path}: not removed, though this build replaces it: it changed since an earlier build wrote it" for path in replaced.changed)
     size = sum(path.stat().st_size for path in paths)
-    return BuildResult(paths=paths, book=book, size=size, notices=notices, unchanged=unchanged)
+    return BuildResult(
+        paths=paths, book=replace(book, warnings=book.warnings + kept), size=size, notices=notices, unchanged=unchanged, removed=tuple(replaced.removed)
+    )
 
 
 class _Outlined:
@@ -116,14 +131,14 @@ class _Outlined:
     (epubgen.pipeline): `with _Outlined.of(input_path, config) as outlined: outlined.book ...`."""
 
     def __init__(
-        self, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool, memory_folder: Path | None, recall: bool
+        self, input_path: Path, config: BookConfig, progress: Progress | None, keep_sources: bool, state: Path | None, recall: bool
     ):
         self.input_path, self.config, self.progress = input_path, config, progress
         self.files, self.sources = _input(input_path, config)
         language = config.language or self.sources.metadata.language or "en"
         # A report needs every chapter as read: a chapter whose outline is remembered is never read.
-        remembering = memory_folder is not None and self.files and not keep_sources
-        self.memory = Memory.of(memory_folder, input_path, config, language) if remembering else None
+        remembering = state is not None and self.files and not keep_sources
+        self.memory = Memory.of(state, input_path, config, language) if remembering else None
         recalled = self.memory.recall() if self.memory is not None and recall else {}
         stats_vouch = self.memory is not None and stats_vouch_in(input_path)
         self.job = Job(config, language, tuple(self.files), self.sources.chapters, keep_sources, recalled, stats_vouch)
@@ -139,13 +154,14 @@ class _Outlined:
         config: BookConfig,
         progress: Progress | None,
         keep_sources: bool,
-        memory_folder: Path | None = None,
+        state: Path | None = None,
         recall: bool = True,
     ) -> Iterator[_Outlined]:
-        """The input outlined; with memory_folder, what is remembered there of a folder's chapters
-        is used (unless not recall) and remember() writes what this build made of them, put in
-        place when the with block ends without an error: a build that fails leaves the memory as it was."""
-        outlined = cls(input_path, config, progress, keep_sources, memory_folder, recall)
+        """The input outlined; with state (the output folder's state folder), what is remembered
+        there of a folder's chapters is used (unless not recall) and remember() writes what this
+        build made of them, put in place when the with block ends without an error: a build that
+        fails leaves the memory as it was."""
+        outlined = cls(input_path, config, progress, keep_sources, state, recall)
         with outlined.chapters:
             outlined._outline()
             try:
@@ -268,9 +284,14 @@ def _output_folder(output: Path | None) -> Path:
 
 
 def _input(input_path: Path, config: BookConfig) -> tuple[list[Path], SourceSet]:
-    """A folder's chapter files, for the workers to read; any other input read here."""
+    """A folder's chapter files, for the workers to read; any other input read here, as is a
+    folder's one text file (one_file_series): split at its headings as when it is given alone."""
     if input_path.is_dir():
-        return folder_files(input_path), SourceSet(chapters=(), named_in_sequence=True, newest_mtime=0)
+        files = folder_files(input_path)
+        series_file = one_file_series(files)
+        if series_file is None:
+            return files, SourceSet(chapters=(), named_in_sequence=True, newest_mtime=0)
+        input_path = series_file
     return [], read_input(input_path, config.encoding or None, config.skip_bad)
 
 
@@ -322,7 +343,7 @@ def volume_book(book: Book, volume: Volume) -> Book:
             metadata,
             title=f"{metadata.title}, {volume.label}",
             identifier=identifier,
-            series=metadata.title,
+            series=metadata.series or metadata.title,
             series_index=volume.number,
             modified=_modified_time(newest) if newest else metadata.modified,
         ),
@@ -355,10 +376,37 @@ def _stylesheet(config: BookConfig) -> tuple[str, tuple[str, ...]]:
     return user_stylesheet(config.css)
 
 
+WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"{port}{digit}" for port in ("com", "lpt") for digit in range(10))})
+"""Names Windows keeps for devices, whatever the extension: no file can have one."""
+
+
 def slug(title: str) -> str:
-    """An ASCII file name for a title: `The Lantern Keeper!` -> `the-lantern-keeper`."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].strip("-") or "book"
+    """A file name for a title, in its own letters: `The Lantern Keeper!` -> `the-lantern-keeper`,
+    `斗破苍穹：第二部` -> `斗破苍穹-第二部`; a title of symbols only (emoji) keeps them. At most 80
+    characters and MAX_NAME_BYTES; nothing a file system refuses."""
+    name = _slug_characters(title, "LN") or _slug_characters(title, "LNS")
+    name = name[:80].encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", "ignore").strip("-") or "book"
+    return f"{name}-book" if name in WINDOWS_DEVICE_NAMES else name
+
+
+def _slug_characters(title: str, kept: str) -> str:
+    """The lowercase letters, digits and marks of title (NFC) whose Unicode category starts with one
+    of kept, in runs joined by `-`. A character with an ASCII form (NFKD: `é`, `ﬁ`, `½`) is written in
+    it, as the ASCII-only names of earlier versions were, so that a Latin title keeps its file name."""
+    characters: list[str] = []
+    marks_kept = False
+    for character in unicodedata.normalize("NFKD", title):
+        category = unicodedata.category(character)[0]
+        if character.isascii():
+            characters.append(character)
+            marks_kept = False
+        elif category != "M":
+            marks_kept = category in kept
+            characters.append(character if marks_kept else "")
+        elif marks_kept:
+            characters.append(character)
+    text = unicodedata.normalize("NFC", "".join(characters).lower())
+    return re.sub("[^a-z0-9\x80-\U0010ffff]+", "-", text).strip("-")
 
 
 def _metadata(config: BookConfig, sources: SourceSet, title: str | None, credits: tuple, input_path: Path) -> Metadata:
@@ -367,7 +415,7 @@ def _metadata(config: BookConfig, sources: SourceSet, title: str | None, credits
     given = sources.metadata
     credited = tuple(name for role, name in credits if role == "trl")
     return Metadata(
-        title=config.title or given.title or title or _title_from_path(input_path),
+        title=config.title or given.title or title or title_from_path(input_path),
         authors=config.author or given.authors,
         translators=config.translator or given.translators or credited,
         language=config.language or given.language or "en",
@@ -379,10 +427,13 @@ def _metadata(config: BookConfig, sources: SourceSet, title: str | None, credits
         identifier=config.identifier or given.identifier,
         modified=_modified_time(sources.newest_mtime),
         contributors=tuple((role, name) for role, name in credits if role != "trl"),
+        series=config.series,
+        series_index=config.series_index or None,
     )
 
 
-def _title_from_path(input_path: Path) -> str:
+def title_from_path(input_path: Path) -> str:
+    """The title a folder or file name gives, the last resort when nothing else names the book."""
     name = shown_name(input_path.resolve().name if input_path.is_dir() else input_path.stem)
     return re.sub(r"[_-]+", " ", name).strip() or "Untitled"
 

@@ -14,7 +14,7 @@ import click
 from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, _title_from_path, analyse, build, make_book, write_analysis_report
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, title_from_path, analyse, build, make_book, write_analysis_report
 from epubgen.config import CONFIG_NAME, FIELDS, BookConfig, Field, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
 from epubgen.names import printable, shown_name
@@ -103,6 +103,13 @@ def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
     return overrides
 
 
+_cache_dir_option = click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to keep build state. Default: the user's cache folder, or $EPUBGEN_CACHE_DIR.",
+)
+
+
 @main.command("build")
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option(
@@ -119,6 +126,7 @@ def _overrides(settings: dict[str, Any]) -> dict[str, Any]:
     help="Also write what was removed and why: an HTML page, or JSON if PATH ends in .json.",
 )
 @click.option("--force", is_flag=True, help="Rebuild every EPUB from the chapter files, even those unchanged since the last build.")
+@_cache_dir_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary; errors and warnings only.")
 @click.option("-v", "--verbose", is_flag=True, help="Also say which encoding each file was read in.")
 def build_command(
@@ -127,6 +135,7 @@ def build_command(
     config_path: Path | None,
     report: Path | None,
     force: bool,
+    cache_dir: Path | None,
     quiet: bool,
     verbose: bool,
     **settings: Any,
@@ -137,7 +146,7 @@ def build_command(
             raise InputError(f"{input_path}: a folder of series folders; build them all with: epubgen build-all {input_path}")
         config = load_config(input_path, config_path, _overrides(settings))
         with _chapter_bar(quiet) as progress:
-            result = build(input_path, config, output, progress, report, force)
+            result = build(input_path, config, output, progress, report, force, cache_dir)
     if verbose:
         for notice in result.notices:
             _say(notice)
@@ -146,6 +155,8 @@ def build_command(
     if not quiet:
         chapters = len(result.book.chapters)
         summary = f"{chapters} chapter{'s' * (chapters != 1)}, {_size(result.size)}"
+        for path in result.removed:
+            click.echo(f"Removed {shown_name(str(path))} (replaced by this build)")
         if len(result.paths) == 1:
             click.echo(f"{_done(result, result.path)} {shown_name(str(result.path))} ({summary})")
         else:
@@ -220,7 +231,7 @@ def _detected_title(folder: Path) -> str:
     except EpubgenError as error:
         _say(f"warning: no title detected: {error}")
         return ""
-    return "" if title == _title_from_path(folder) else title
+    return "" if title == title_from_path(folder) else title
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,3 +122,12 @@ def assert_valid(path: Path) -> None:
 def _fixed_source_date(monkeypatch: pytest.MonkeyPatch) -> None:
     """Builds in tests are dated by SOURCE_DATE_EPOCH unless a test says otherwise."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _build_state_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Builds in tests keep their state in a temporary folder, never the user's cache folder
+    (session-wide: module-scoped fixtures build before function fixtures run; subprocesses inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("EPUBGEN_CACHE_DIR", str(tmp_path_factory.mktemp("epubgen-cache")))
+        yield

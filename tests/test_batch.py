@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from click.testing import CliRunner
 
 from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.batch import build_all
-from epubgen.cli import _LibraryBars, main
+from epubgen.cli import main
 from epubgen.errors import ConfigError, InputError
 
 
@@ -107,18 +106,3 @@ def test_progress_is_a_line_per_series_off_a_terminal_and_quiet_hides_it(library
     assert shown.stderr.splitlines()[:3] == ["[1/3] ashes", "[2/3] broken", "[3/3] cinders"]
     assert quiet.stdout == ""
     assert quiet.stderr == "error: broken: 001.txt: this is a binary file, not text\n"
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_on_a_terminal_the_library_bar_sits_above_the_chapter_bar() -> None:
-    terminal = _Terminal()
-    bars = _LibraryBars(terminal)
-    advance = bars.start(1, 4, "cinders")
-    advance(3, 12)
-    library, chapters = terminal.getvalue().rsplit("\r\x1b[2K", 1)[1].split("\n\x1b[2K")
-    assert library.startswith("Library") and library.endswith("1/4")
-    assert chapters.startswith("cinders") and chapters.endswith("3/12\r\x1b[1A")
