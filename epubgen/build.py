@@ -18,9 +18,9 @@ from epubgen.config import MAX_NAME_BYTES, BookConfig
 from epubgen.errors import ConfigError, InputError
 from epubgen.incremental import identity, remove_cache_beside_the_books, remove_replaced, state_folder, write_changed
 from epubgen.memory import Memory, remove_memory_beside_the_books
-from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, Volume
+from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, UserStylesheet, Volume
 from epubgen.package.cover import generated_cover, given_cover
-from epubgen.package.epub import ZIP_LAST_TIME, Deflated, zip_time
+from epubgen.package.epub import ZIP_LAST_TIME, Deflated, stylesheet_hrefs, zip_time
 from epubgen.package.stylesheet import user_stylesheet
 from epubgen.parallel import paused_gc
 from epubgen.pipeline import Chapters, Job, Outline, ReadChapter
@@ -219,13 +219,14 @@ class _Outlined:
         metadata = _metadata(self.config, self.sources, title, credits, self.input_path)
         description, front_removals = synopsis(self.sources.front_matter, metadata.title)
         cover, cover_warnings = given_cover(self.config.cover, self.sources.metadata.cover)
-        css, css_warnings = _stylesheet(self.config)
+        theme, user_css, css_warnings = _stylesheet(self.config)
         return Book(
             cover=cover,
             info_page=self.config.info_page,
             metadata=replace(metadata, description=metadata.description or description),
             chapters=tuple(ordered),
-            stylesheet=css,
+            stylesheet=theme,
+            user_stylesheet=user_css,
             removals=front_removals + removals,
             warnings=self.sources.warnings + cover_warnings + css_warnings + tuple(warnings + outside),
             volumes=volumes if len(volumes) > 1 else (),
@@ -241,7 +242,7 @@ class _Outlined:
         """Start making the documents of the books' chapters where the chapters are, all books at once
         (a volume's chapters may all be in one worker's chunks: one round for all keeps every worker busy),
         but those of the numbers known for each book; return the function that waits for them: for
-        each book, by chapter number. The books of a build (its volumes) share one language."""
+        each book, by chapter number. The books of a build (its volumes) share one language and one set of stylesheets."""
         self._memory_slices()
         numbered = [
             {self.outlines[id(chapter)][0]: number for number, chapter in enumerate(book.chapters, 1) if number not in skip}
@@ -249,7 +250,8 @@ class _Outlined:
         ]
         if not any(numbered):
             return lambda: [{} for _ in books]
-        made = self.chapters.documents({index: number for numbers in numbered for index, number in numbers.items()}, books[0].metadata.language)
+        wanted = {index: number for numbers in numbered for index, number in numbers.items()}
+        made = self.chapters.documents(wanted, books[0].metadata.language, stylesheet_hrefs(books[0]))
 
         def by_book() -> list[dict[int, Deflated]]:
             documents = made()
@@ -368,12 +370,14 @@ def stylesheet(name: str) -> str:
     return "\n".join(resources.files("epubgen.styles").joinpath(file).read_text(encoding="utf-8") for file in files)
 
 
-def _stylesheet(config: BookConfig) -> tuple[str, tuple[str, ...]]:
-    """The user's own CSS file when given (vetted: see user_stylesheet), else the chosen theme; and
-    the warnings about what was dropped from it."""
+def _stylesheet(config: BookConfig) -> tuple[str, UserStylesheet | None, tuple[str, ...]]:
+    """The chosen theme; the user's own CSS file when given, laid over it (vetted: see
+    user_stylesheet); and the warnings about what was dropped from it."""
+    theme = stylesheet(config.style or "default")
     if not config.css:
-        return stylesheet(config.style or "default"), ()
-    return user_stylesheet(config.css)
+        return theme, None, ()
+    css, warnings = user_stylesheet(config.css)
+    return theme, UserStylesheet(slug(Path(config.css).stem), css), warnings
 
 
 WINDOWS_DEVICE_NAMES = frozenset({"con", "prn", "aux", "nul", *(f"{port}{digit}" for port in ("com", "lpt") for digit in range(10))})

@@ -312,14 +312,25 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class UserStylesheet:
+    """The user's own CSS (css, --css), laid over the theme's: every document links it after it."""
+
+    name: str
+    """Its file name in the book without .css: an ASCII slug of its own file's name."""
+    css: str
+
+
+@dataclass(frozen=True)
 class Book:
     metadata: Metadata
     chapters: tuple[Chapter, ...]
     stylesheet: str
+    """The theme's CSS."""
     removals: tuple[Removal, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     volumes: tuple[Volume, ...] = ()
     """The book's volumes, when it has more than one: the TOC nests chapters under them."""
     cover: Cover | None = None
     info_page: bool = True
+    user_stylesheet: UserStylesheet | None = None
     """An information page after the title page: source, original title, credits, chapter range, date."""

@@ -37,7 +37,7 @@ from epubgen.config import BookConfig
 from epubgen.errors import InputError
 from epubgen.model import Chapter, Removal, SourceChapter
 from epubgen.notes import extract_notes
-from epubgen.package.epub import STYLESHEET, Deflated
+from epubgen.package.epub import Deflated
 from epubgen.package.xhtml import chapter_document
 from epubgen.parallel import Team
 from epubgen.read.text import HTML_SUFFIXES, ChapterFile, chapter_from_bytes, raise_unreadable, read_file
@@ -176,10 +176,10 @@ class Chapters:
         """The chapters as read (Job.keep_sources)."""
         return _joined(self._team.run(_sources_round))
 
-    def documents(self, numbers: Mapping[int, int], language: str) -> Callable[[], dict[int, Deflated]]:
+    def documents(self, numbers: Mapping[int, int], language: str, stylesheet_hrefs: tuple[str, ...]) -> Callable[[], dict[int, Deflated]]:
         """Start making the compressed documents of the chapters at the given indices, each with the
         number it has in its book; return the function that waits for them, by index."""
-        wait = self._team.start(_documents_round, dict(numbers), language)
+        wait = self._team.start(_documents_round, dict(numbers), language, stylesheet_hrefs)
 
         def made() -> dict[int, Deflated]:
             return {index: document for part in wait(None) for index, document in part.items()}
@@ -414,10 +414,11 @@ def _sources_round(state: dict, start: int, stop: int, tick: Tick) -> list[Sourc
     return [sources.get(index) for index in range(start, stop)]
 
 
-def _documents_round(state: dict, start: int, stop: int, numbers: dict[int, int], language: str, tick: Tick) -> dict[int, Deflated]:
-    href = f"../{STYLESHEET}"
+def _documents_round(
+    state: dict, start: int, stop: int, numbers: dict[int, int], language: str, stylesheet_hrefs: tuple[str, ...], tick: Tick
+) -> dict[int, Deflated]:
     return {
-        index: Deflated.of(chapter_document(_whole_chapter(state, index), numbers[index], language, href))
+        index: Deflated.of(chapter_document(_whole_chapter(state, index), numbers[index], language, stylesheet_hrefs))
         for index in range(start, stop)
         if index in numbers
     }

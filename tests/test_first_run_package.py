@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.build import build, stylesheet
 from epubgen.config import BookConfig, VolumesConfig
 
 EBOOK_META = shutil.which("ebook-meta")
@@ -72,3 +72,27 @@ def test_the_landmarks_stay_in_the_nav_hidden_from_the_contents_page(tmp_path: P
     assert landmarks.get("hidden") == "hidden"
     assert [a.get("{%s}type" % NS["epub"]) for a in landmarks.iterfind(".//x:a", NS)] == ["cover", "toc", "bodymatter"]
     assert nav.find(".//x:nav[@epub:type='toc']", NS).get("hidden") is None
+
+
+def test_a_users_css_is_laid_over_the_theme_in_a_file_of_its_own_name(tmp_path: Path) -> None:
+    folder = write_chapters(tmp_path / "tram", {"01.txt": "Chapter 1: Stop\n\nThe tram stopped.[1]\n\n[1] A request stop.\n", "02.txt": "Chapter 2: Depot\n\nIt slept.\n"})
+    css = tmp_path / "Night Fonts.css"
+    css.write_text("p { text-indent: 0; }\n", encoding="utf-8")
+    book = OpenedEpub(build(folder, BookConfig(css=str(css)), tmp_path / "b.epub").path)
+
+    assert book.files["EPUB/styles/default.css"].decode() == stylesheet("default")
+    assert "aside.note" in book.files["EPUB/styles/default.css"].decode()
+    assert book.files["EPUB/styles/night-fonts.css"] == b"p { text-indent: 0; }\n"
+    for document in ["EPUB/text/titlepage.xhtml", "EPUB/nav.xhtml", *(f"EPUB/{name}" for name in book.chapter_files())]:
+        links = book.xml(document).iterfind("x:head/x:link[@rel='stylesheet']", NS)
+        assert [link.get("href").rsplit("/", 1)[-1] for link in links] == ["default.css", "night-fonts.css"], document
+    assert_valid(book.path)
+
+
+def test_a_users_css_named_as_the_theme_is_not_mistaken_for_it(tmp_path: Path) -> None:
+    css = tmp_path / "default.css"
+    css.write_text("p { margin: 0; }\n", encoding="utf-8")
+    book = OpenedEpub(build(write_chapters(tmp_path / "tram", chapters(1)), BookConfig(css=str(css)), tmp_path / "b.epub").path)
+
+    assert book.files["EPUB/styles/default.css"].decode() == stylesheet("default")
+    assert book.files["EPUB/styles/user.css"] == b"p { margin: 0; }\n"

@@ -18,7 +18,7 @@ from epubgen.build import build
 from epubgen.config import BookConfig, NotesConfig, load_config
 from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 from epubgen.model import Chapter, Heading, Line, Note, NotedChapter, NoteRef, Paragraph, Removal, SourceChapter, TextLine
-from epubgen.notes import _anchored, _Collector, _is_story, _last_story, _renumbered, bracket_pairs, extract_notes
+from epubgen.notes import _anchored, _Collector, _is_story, _renumbered, bracket_pairs, extract_notes
 from epubgen.package.xhtml import chapter_document
 
 EPUB_TYPE = f"{{{NS['epub']}}}type"
@@ -646,7 +646,7 @@ def test_emphasis_around_a_reference_keeps_it_inside_and_a_note_keeps_its_own_em
     paragraph = Paragraph((f"She walked {EM_OPEN}slowly", NoteRef(0), f"{EM_CLOSE} past.{EM_CLOSE}"))
     notes = (Note("TL", f"a {STRONG_OPEN}pun{STRONG_CLOSE}"), Note("AN", f"{EM_OPEN}aside{EM_CLOSE}", "inline"))
     chapter = Chapter("1.txt", Heading(number=None), (paragraph, Paragraph(("Then", NoteRef(1), "."))), notes)
-    document = etree.fromstring(chapter_document(chapter, 1, "en", "style.css"))
+    document = etree.fromstring(chapter_document(chapter, 1, "en", ("style.css",)))
     first, second = document.iterfind(".//x:section/x:p", NS)
     assert etree.tostring(first, encoding=str, with_tail=False).split(">", 1)[1] == (
         'She walked <em>slowly<a href="#note-1-1" id="noteref-1-1" epub:type="noteref" role="doc-noteref"><sup>1</sup></a></em> past.</p>'

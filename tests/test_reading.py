@@ -37,11 +37,12 @@ def test_the_block_theme_lays_spaced_paragraphs_over_the_default() -> None:
     assert "text-indent: 0;" in block.split(stylesheet("default"))[1]
 
 
-def test_your_own_css_file_replaces_the_theme(tmp_path: Path) -> None:
+def test_your_own_css_file_comes_after_the_theme_named_for_itself(tmp_path: Path) -> None:
     (tmp_path / "mine.css").write_text("p { margin: 0 0 1em; }\n")
     folder = write_chapters(tmp_path / "c", CHAPTERS)
     book = OpenedEpub(build(folder, BookConfig(css=str(tmp_path / "mine.css")), tmp_path / "b.epub").path)
-    assert book.files["EPUB/styles/default.css"] == b"p { margin: 0 0 1em; }\n"
+    assert book.files["EPUB/styles/mine.css"] == b"p { margin: 0 0 1em; }\n"
+    assert book.files["EPUB/styles/default.css"] == stylesheet("default").encode()
 
 
 def test_the_information_page_lists_source_credits_chapters_and_date(tmp_path: Path) -> None:

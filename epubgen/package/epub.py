@@ -58,6 +58,7 @@ from epubgen.package.xhtml import (
 )
 
 STYLESHEET = "styles/default.css"
+"""The theme's stylesheet."""
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _WRITER_OPTIONS = {"epub3_pages": False, "epub2_guide": True, "epub3_landmark": True}
 UNKNOWN_AUTHOR = "Unknown"
@@ -225,24 +226,25 @@ def _ebooklib_book(book: Book, documents: Callable[[int], Deflated] | None) -> e
     _add_accessibility(ebook, book.cover is not None or any(chapter.images for chapter in book.chapters))
 
     _add_series(ebook, metadata)
-    stylesheet = epub.EpubItem(uid="stylesheet", file_name=STYLESHEET, media_type="text/css", content=book.stylesheet.encode())
-    ebook.add_item(stylesheet)
-    front = _cover_page(ebook, book)
-    title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, f"../{STYLESHEET}"))
-    front += [title_page] + _information_page(book)
+    _add_stylesheets(ebook, book)
+    hrefs = stylesheet_hrefs(book)
+    front = _cover_page(ebook, book, hrefs)
+    title_page = _PrebuiltDocument("titlepage", "text/titlepage.xhtml", metadata.title, title_page_document(metadata, hrefs))
+    front += [title_page] + _information_page(book, hrefs)
     chapters = [
         _PrebuiltDocument(
             f"chapter-{number:04d}",
             _chapter_path(number),
             chapter.heading.label,
-            partial(documents, number) if documents is not None else partial(chapter_document, chapter, number, metadata.language, f"../{STYLESHEET}"),
+            partial(documents, number) if documents is not None else partial(chapter_document, chapter, number, metadata.language, hrefs),
         )
         for number, chapter in enumerate(book.chapters, 1)
     ]
-    texts = chapters + _endnotes(book)
+    texts = chapters + _endnotes(book, hrefs)
     _add_illustrations(ebook, book)
     nav = epub.EpubNav(title="Contents")
-    nav.add_link(href=STYLESHEET, rel="stylesheet", type="text/css")
+    for file_name in stylesheet_files(book):
+        nav.add_link(href=file_name, rel="stylesheet", type="text/css")
     for item in (*front, nav, *texts):
         ebook.add_item(item)
     ebook.add_item(epub.EpubNcx())
@@ -254,6 +256,26 @@ def _ebooklib_book(book: Book, documents: Callable[[int], Deflated] | None) -> e
     if chapters:
         ebook.guide.append({"type": "text", "href": chapters[0].file_name, "title": "Start"})
     return ebook
+
+
+def stylesheet_files(book: Book) -> tuple[str, ...]:
+    """The book's stylesheets, in the order its documents link them: the theme's, then the user's
+    own, whose rules win over the theme's. The user's is named for its file, unless that is the theme's name."""
+    if book.user_stylesheet is None:
+        return (STYLESHEET,)
+    user = f"styles/{book.user_stylesheet.name}.css"
+    return (STYLESHEET, user if user != STYLESHEET else "styles/user.css")
+
+
+def stylesheet_hrefs(book: Book) -> tuple[str, ...]:
+    """The stylesheets as the book's documents (in text/) link them."""
+    return tuple(f"../{file_name}" for file_name in stylesheet_files(book))
+
+
+def _add_stylesheets(ebook: epub.EpubBook, book: Book) -> None:
+    texts = (book.stylesheet,) + ((book.user_stylesheet.css,) if book.user_stylesheet else ())
+    for index, (file_name, css) in enumerate(zip(stylesheet_files(book), texts)):
+        ebook.add_item(epub.EpubItem(uid="stylesheet" if index == 0 else "user-stylesheet", file_name=file_name, media_type="text/css", content=css.encode()))
 
 
 def _table_of_contents(book: Book, chapters: list[_PrebuiltDocument]) -> list:
@@ -276,14 +298,14 @@ def _add_illustrations(ebook: epub.EpubBook, book: Book) -> None:
             ebook.add_item(epub.EpubImage(uid=f"image-{number:04d}-{index + 1}", file_name=file_name, media_type=image.media_type, content=image.data))
 
 
-def _information_page(book: Book) -> list[_PrebuiltDocument]:
+def _information_page(book: Book, hrefs: tuple[str, ...]) -> list[_PrebuiltDocument]:
     if not book.info_page:
         return []
-    content = information_page_document(book.metadata, book.chapters, f"../{STYLESHEET}")
+    content = information_page_document(book.metadata, book.chapters, hrefs)
     return [_PrebuiltDocument("information", "text/information.xhtml", "About this book", content)]
 
 
-def _cover_page(ebook: epub.EpubBook, book: Book) -> list[_PrebuiltDocument]:
+def _cover_page(ebook: epub.EpubBook, book: Book, hrefs: tuple[str, ...]) -> list[_PrebuiltDocument]:
     """The cover image (properties cover-image, and the EPUB 2 meta name="cover" library views read)
     and a linear page showing it first in the spine: ebooklib's own cover page is non-linear and
     linked from nowhere, which EPUBCheck reports (trap 5)."""
@@ -294,7 +316,7 @@ def _cover_page(ebook: epub.EpubBook, book: Book) -> list[_PrebuiltDocument]:
     image.content = book.cover.data
     ebook.add_item(image)
     ebook.add_metadata(None, "meta", "", {"name": "cover", "content": image.id})
-    content = cover_page_document(book.metadata, f"../{image.file_name}", f"../{STYLESHEET}")
+    content = cover_page_document(book.metadata, f"../{image.file_name}", hrefs)
     return [_PrebuiltDocument("cover", "text/cover.xhtml", "Cover", content)]
 
 
@@ -310,11 +332,11 @@ def _add_series(ebook: epub.EpubBook, metadata: Metadata) -> None:
         ebook.add_metadata(None, "meta", str(metadata.series_index), {"refines": "#series", "property": "group-position"})
 
 
-def _endnotes(book: Book) -> list[_PrebuiltDocument]:
+def _endnotes(book: Book, hrefs: tuple[str, ...]) -> list[_PrebuiltDocument]:
     """The Notes document after the last chapter, when some notes are endnotes: in the spine and the TOC."""
     if not has_endnotes(book.chapters):
         return []
-    content = endnotes_document(book.chapters, book.metadata.language, f"../{STYLESHEET}")
+    content = endnotes_document(book.chapters, book.metadata.language, hrefs)
     return [_PrebuiltDocument("endnotes", f"text/{ENDNOTES_FILE}", ENDNOTES_TITLE, content)]
 
 

@@ -1,10 +1,11 @@
-"""A user's own stylesheet, vetted before it goes in a book.
+"""A user's own stylesheet, vetted before it goes in a book, after the theme's.
 
 CSS that does not parse (by tinycss2, and by the stricter grammar EPUBCheck reads it with) is
 refused, naming the line and column of the first error. What would make the book invalid is
-dropped with a warning: @import rules (the book holds no other stylesheet), URLs of files that
-are not in the book (remote, script, local), the direction and unicode-bidi properties, a
-@charset other than UTF-8, a @font-face left without a font. What is kept stays as it was written.
+dropped with a warning: @import rules (the book holds no stylesheet but the theme's and this
+one), URLs of files that are not in the book (remote, script, local), the direction and
+unicode-bidi properties, a @charset other than UTF-8, a @font-face left without a font. What is
+kept stays as it was written.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ class _Vetting:
     def at_rule(self, rule: Any, start: int, end: int, cut_end: int) -> list[_Drop]:
         keyword = rule.lower_at_keyword
         if keyword == "import":
-            return [self.drop(rule, start, cut_end, "@import", "the book holds no other stylesheet")]
+            return [self.drop(rule, start, cut_end, "@import", "the book holds no stylesheet but the theme's and this one")]
         self.check_tokens(rule.prelude)
         if keyword == "charset" and _charset(rule.prelude) != "utf-8":
             return [self.drop(rule, start, cut_end, "@charset", "the book's stylesheet is UTF-8")]

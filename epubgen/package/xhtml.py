@@ -46,9 +46,9 @@ def chapter_file(number: int) -> str:
     return f"chapter-{number:04d}.xhtml"
 
 
-def chapter_document(chapter: Chapter, number: int, language: str, stylesheet_href: str) -> bytes:
+def chapter_document(chapter: Chapter, number: int, language: str, stylesheet_hrefs: Sequence[str]) -> bytes:
     """The XHTML of the number-th chapter (from 1): its heading, its text, then its footnotes."""
-    document = _Document(chapter.heading.label, language, stylesheet_href)
+    document = _Document(chapter.heading.label, language, stylesheet_hrefs)
     document.start("section", {"epub:type": "chapter", "role": "doc-chapter"})
     document.element("h2", text=chapter.heading.label)
     notes = _ChapterNotes(chapter, number)
@@ -86,14 +86,14 @@ def has_endnotes(chapters: Sequence[Chapter]) -> bool:
     return any(note.mode == "endnote" for chapter in chapters for note in chapter.notes)
 
 
-def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_href: str) -> bytes:
+def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_hrefs: Sequence[str]) -> bytes:
     """The Notes section at the end of the book: each chapter's endnotes under its title, linked both ways.
 
     Entries are `<li epub:type="endnote">` of a list, as DPUB-ARIA 1.1 asks of a doc-endnotes
     section, with no role of their own: `doc-endnote` is deprecated (EPUBCheck 5.3 warns about it
     on `<li>`) and not allowed on `<aside>` at all (an error).
     """
-    document = _Document(ENDNOTES_TITLE, language, stylesheet_href)
+    document = _Document(ENDNOTES_TITLE, language, stylesheet_hrefs)
     document.start("section", {"epub:type": "endnotes", "role": "doc-endnotes"})
     document.element("h2", text=ENDNOTES_TITLE)
     for number, chapter in enumerate(chapters, 1):
@@ -110,18 +110,18 @@ def endnotes_document(chapters: Sequence[Chapter], language: str, stylesheet_hre
     return document.finished()
 
 
-def cover_page_document(metadata: Metadata, image_href: str, stylesheet_href: str) -> bytes:
+def cover_page_document(metadata: Metadata, image_href: str, stylesheet_hrefs: Sequence[str]) -> bytes:
     """A page showing the cover image, with alt text naming the book."""
-    document = _Document("Cover", metadata.language, stylesheet_href)
+    document = _Document("Cover", metadata.language, stylesheet_hrefs)
     document.start("section", {"epub:type": "cover", "class": "cover"})
     document.element("img", {"src": image_href, "alt": f"Cover of {metadata.title}", "class": "cover-image"})
     document.end("section")
     return document.finished()
 
 
-def information_page_document(metadata: Metadata, chapters: Sequence[Chapter], stylesheet_href: str) -> bytes:
+def information_page_document(metadata: Metadata, chapters: Sequence[Chapter], stylesheet_hrefs: Sequence[str]) -> bytes:
     """Where the book came from and who made it: source, original title, credits, chapters, date."""
-    document = _Document("About this book", metadata.language, stylesheet_href)
+    document = _Document("About this book", metadata.language, stylesheet_hrefs)
     document.start("section", {"epub:type": "colophon", "role": "doc-colophon", "class": "information"})
     document.element("h2", text="About this book")
     document.start("dl")
@@ -148,8 +148,8 @@ def _information(metadata: Metadata, chapters: Sequence[Chapter]) -> list[tuple[
     return [(term, value) for term, value in facts if value]
 
 
-def title_page_document(metadata: Metadata, stylesheet_href: str) -> bytes:
-    document = _Document(metadata.title, metadata.language, stylesheet_href)
+def title_page_document(metadata: Metadata, stylesheet_hrefs: Sequence[str]) -> bytes:
+    document = _Document(metadata.title, metadata.language, stylesheet_hrefs)
     document.start("section", {"epub:type": "titlepage", "class": "titlepage"})
     document.element("h1", text=metadata.title)
     if metadata.authors:
@@ -330,12 +330,13 @@ class _Document:
     of the text is escaped at once, in UTF-8 bytes.
     """
 
-    def __init__(self, title: str, language: str, stylesheet_href: str):
-        """The document's head, and the start of its body."""
+    def __init__(self, title: str, language: str, stylesheet_hrefs: Sequence[str]):
+        """The document's head, linking each stylesheet in turn, and the start of its body."""
         language = _attribute_value(language)
         self._markup = [f'{_PROLOGUE}<html xmlns="{XHTML_NS}" xmlns:epub="{EPUB_NS}" lang="{language}" xml:lang="{language}"><head><meta charset="utf-8"/><title>']
         self._text = [title]
-        self._markup.append(f'</title><link rel="stylesheet" type="text/css" href="{_attribute_value(stylesheet_href)}"/></head><body>')
+        links = "".join(f'<link rel="stylesheet" type="text/css" href="{_attribute_value(href)}"/>' for href in stylesheet_hrefs)
+        self._markup.append(f"</title>{links}</head><body>")
         self._nothing_since_start = False
 
     def start(self, tag: str, attributes: dict[str, str] | None = None) -> None:
