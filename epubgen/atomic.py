@@ -1,7 +1,9 @@
 """Write a file all or nothing: to a temporary file beside it, then rename over it.
 
-Only a regular file is ever replaced: a device, a FIFO, a socket or a folder at the path is refused,
-and a symlink is followed to the file it points to, which is replaced (or made), the link kept.
+Only a regular file is ever replaced: a device, a FIFO, a socket or a folder at the path is refused.
+A symlink is refused too, unless the caller follows it (writable_file: a path the user named), to
+the file it points to, which is then replaced (or made), the link kept: a symlink planted in an
+output folder never leads a write outside it.
 """
 
 from __future__ import annotations
@@ -88,9 +90,18 @@ class Staged:
             os.unlink(self.temporary)
 
 
-def writable_file(path: Path) -> Path:
-    """The file a write to path replaces, or makes: path, its symlinks resolved (a dangling one
-    leads to where the file is made). OutputError when something else than a regular file is there."""
+def writable_file(path: Path, follow_symlinks: bool = False) -> Path:
+    """The file a write to path replaces, or makes. OutputError when something else than a regular
+    file is there, or a symlink unless follow_symlinks: then path's symlinks are resolved (a dangling
+    one leads to where the file is made)."""
+    if not follow_symlinks:
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise OutputError(f"{path}: a symlink, not followed (name it with -o to write where it leads)")
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write here ({error.strerror})") from None
     try:
         target = path.resolve()
     except (OSError, RuntimeError):

@@ -15,8 +15,8 @@ from pathlib import Path
 from epubgen.atomic import writable_file, writable_folder
 from epubgen.clean.report import write_report
 from epubgen.config import MAX_NAME_BYTES, BookConfig
-from epubgen.errors import ConfigError, InputError
-from epubgen.incremental import identity, remove_cache_beside_the_books, remove_replaced, state_folder, write_changed
+from epubgen.errors import ConfigError, InputError, OutputError
+from epubgen.incremental import Replaced, identity, remove_cache_beside_the_books, remove_replaced, state_folder, write_changed
 from epubgen.memory import Memory, remove_memory_beside_the_books
 from epubgen.model import Book, Chapter, Metadata, Removal, SourceChapter, SourceSet, UserStylesheet, Volume
 from epubgen.package.cover import generated_cover, given_cover
@@ -89,18 +89,21 @@ def build(
     """Build the EPUB(s) for input_path (see plan_outputs for where they go).
 
     An EPUB whose book is the same as at the last build is left untouched (see incremental),
-    unless force; the EPUBs an earlier build of the same input wrote there and this one does not
-    are removed once it succeeded, unless changed since. The build state is kept out of the output
+    unless force; building into a folder, the EPUBs an earlier build of the same input wrote there
+    and this one does not are removed once it succeeded, unless changed since. The build state is kept out of the output
     folder, in cache_dir (default: the user's cache folder, see state_folder). With report, also
     write what was removed and why (HTML, or JSON for a .json path). An output path where something
-    else than a regular file is refused before any work. named(path) is where an EPUB planned at path
+    else than a regular file (or, for a path epubgen names, a symlink) is refused before any work. named(path) is where an EPUB planned at path
     goes (build-all: a name apart from another series' book).
     """
+    if output is not None and output.suffix.lower() == ".epub":
+        output = writable_file(output, follow_symlinks=True)
+    if report is not None:
+        report = writable_file(report, follow_symlinks=True)
+        if output is not None and report == output:
+            raise OutputError(f"{report}: the report would replace the book; give it a name of its own")
     folder = _output_folder(output)
     writable_folder(folder)
-    for path in (output, report):
-        if path is not None and path != folder:
-            writable_file(path)
     state, series = state_folder(folder, cache_dir), identity(input_path)
     with paused_gc():
         with _Outlined.of(input_path, config, progress, report is not None, state, recall=not force) as outlined:
@@ -116,7 +119,7 @@ def build(
         # collector runs again, they would all be walked by the young collection that then starts.
         del outlined
     paths = tuple(path for path, _ in planned)
-    replaced = remove_replaced(folder, state, series, paths)
+    replaced = remove_replaced(folder, state, series, paths) if _names_chosen_by_epubgen(output) else Replaced((), ())
     remove_cache_beside_the_books(folder)
     remove_memory_beside_the_books(folder, input_path)
     kept = tuple(f"{path}: not removed, though this build replaces it: it changed since an earlier build wrote it" for path in replaced.changed)
@@ -278,6 +281,12 @@ class _Outlined:
         return replace(self.sources, chapters=tuple(source for source in self.chapters.sources() if source is not None))
 
 
+def _names_chosen_by_epubgen(output: Path | None) -> bool:
+    """Whether the EPUBs go into a folder under names epubgen chose (a title, volume names): then the
+    ones an earlier build chose and this one does not are replaced; a file the user named replaces none."""
+    return output is None or output.suffix.lower() != ".epub"
+
+
 def _output_folder(output: Path | None) -> Path:
     """The folder plan_outputs writes into."""
     if output is not None and output.suffix.lower() == ".epub":
@@ -353,7 +362,8 @@ def volume_book(book: Book, volume: Volume) -> Book:
 
 
 def write_analysis_report(analysis: Analysis, path: Path) -> None:
-    write_report(path, analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
+    """Write what was removed and why to path (a path the user named: a symlink is followed)."""
+    write_report(writable_file(path, follow_symlinks=True), analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
 
 
 def _all_sources(sources: SourceSet) -> tuple[SourceChapter, ...]:

@@ -99,7 +99,7 @@ def _no_work(*arguments: object) -> None:
 def test_hostile_output_write_atomically_refuses_a_target_that_is_not_a_regular_file(tmp_path: Path, kind: str) -> None:
     target = tmp_path / "target"
     still_there = NON_REGULAR[kind](target)
-    with pytest.raises(OutputError, match="not a regular file"):
+    with pytest.raises(OutputError, match="not a regular file|a symlink, not followed"):
         atomic.write_atomically(target, lambda file: file.write(b"replaced"))
     assert still_there(os.stat(target))
     assert parts_in(tmp_path) == []
@@ -108,8 +108,10 @@ def test_hostile_output_write_atomically_refuses_a_target_that_is_not_a_regular_
 def test_hostile_output_a_loop_of_symlinks_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.epub").symlink_to("b.epub")
     (tmp_path / "b.epub").symlink_to("a.epub")
-    with pytest.raises(OutputError, match="loop of symlinks"):
+    with pytest.raises(OutputError, match="a symlink, not followed"):
         atomic.write_atomically(tmp_path / "a.epub", lambda file: file.write(b"replaced"))
+    with pytest.raises(OutputError, match="loop of symlinks"):
+        atomic.writable_file(tmp_path / "a.epub", follow_symlinks=True)
     assert (tmp_path / "a.epub").is_symlink() and parts_in(tmp_path) == []
 
 
@@ -145,6 +147,25 @@ def test_hostile_output_a_symlink_to_a_regular_file_replaces_the_file_it_points_
     assert_valid(library / "book.epub")
     assert (library / "book.epub").read_bytes() == (library / "new.epub").read_bytes()
     assert parts_in(library) == [] and parts_in(links) == []
+
+
+def test_hostile_output_a_symlink_planted_where_epubgen_names_a_book_is_never_followed(tmp_path: Path) -> None:
+    """A downloaded folder may ship an output folder holding `<title>.epub -> ~/.bashrc`: only a path
+    the user names (-o, --report) is followed."""
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"not epubgen's")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "the-glass-ferry.epub").symlink_to(victim)
+    code, stderr = run_cli("build", series(tmp_path / "in"), "-o", out, "--title", "The Glass Ferry")
+    assert code == 1 and stderr.count("\n") == 1 and "a symlink, not followed" in stderr
+    assert victim.read_bytes() == b"not epubgen's" and (out / "the-glass-ferry.epub").is_symlink()
+
+
+def test_hostile_output_a_report_at_the_books_path_is_refused(tmp_path: Path) -> None:
+    book = tmp_path / "book.epub"
+    code, stderr = run_cli("build", series(tmp_path / "in"), "-o", book, "--report", book)
+    assert code == 1 and "the report would replace the book" in stderr and not book.exists()
 
 
 def test_hostile_output_an_output_folder_that_is_a_file_is_refused_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
