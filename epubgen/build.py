@@ -96,6 +96,7 @@ def build(
     else than a regular file (or, for a path epubgen names, a symlink) is refused before any work. named(path) is where an EPUB planned at path
     goes (build-all: a name apart from another series' book).
     """
+    writable_folder(_output_folder(output))
     if output is not None and output.suffix.lower() == ".epub":
         output = writable_file(output, follow_symlinks=True)
     if report is not None:

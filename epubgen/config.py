@@ -326,7 +326,20 @@ def load_config(input_path: Path, config_path: Path | None = None, overrides: di
     for key in (field.key for field in FIELDS if field.kind == "path"):
         if top.get(key) and not (overrides or {}).get(key):
             top[key] = str((path.parent if path is not None else Path.cwd()) / top[key])
+            if config_path is None:
+                _refuse_outside(key, Path(top[key]), folder)
     return BookConfig(**top, **sections)
+
+
+def _refuse_outside(key: str, named: Path, folder: Path) -> None:
+    """A book.toml found in the input folder came with the input: the files it names must be in it
+    too (symlinks resolved). The command line and a --config file may name any file."""
+    try:
+        inside = named.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise ConfigError(f"{CONFIG_NAME}: '{key}' names {shown(str(named))}, outside the input folder; give it with --{key} instead")
 
 
 def config_template(detected_title: str = "") -> str:

@@ -99,8 +99,8 @@ def test_a_generated_cover_is_declared_shown_first_and_differs_per_volume(series
 def test_trap5_a_given_cover_is_declared_with_its_real_type_and_its_page_is_linked(tmp_path: Path) -> None:
     picture = io.BytesIO()
     Image.new("RGB", (60, 90), (200, 30, 30)).save(picture, format="JPEG")
-    (tmp_path / "art.png").write_bytes(picture.getvalue())  # a JPEG misnamed .png: its bytes decide
-    folder = write_chapters(tmp_path / "c", {"1.txt": "Chapter 1\n\nText.", "book.toml": 'cover = "../art.png"\n'})
+    folder = write_chapters(tmp_path / "c", {"1.txt": "Chapter 1\n\nText.", "book.toml": 'cover = "art.png"\n'})
+    (folder / "art.png").write_bytes(picture.getvalue())  # a JPEG misnamed .png: its bytes decide
     from epubgen.config import load_config
 
     book = OpenedEpub(build(folder, load_config(folder), tmp_path / "b.epub").path)

@@ -264,3 +264,30 @@ def test_a_settings_file_that_is_not_a_regular_file_inside_the_input_is_refused_
     (folder / "book.toml").write_text("a = " + "[" * 100_000 + "\n", encoding="utf-8")
     assert_one_line_error(cli("build", str(folder), "-o", str(tmp_path / "d.epub")), "book.toml", "not valid TOML")
     assert not any(tmp_path.glob("*.epub"))
+
+
+@pytest.mark.parametrize("key", ["cover", "css"])
+@pytest.mark.parametrize("named", ["../secret/photo.png", "{outside}/secret/photo.png", "link/photo.png"])
+def test_hostile_config_a_book_toml_in_the_input_names_no_file_outside_it(tmp_path: Path, key: str, named: str) -> None:
+    """A book.toml that came with a download must not pull in the user's private files."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "photo.png").write_bytes(b"private")
+    folder = tmp_path / "series"
+    folder.mkdir()
+    (folder / "link").symlink_to(secret)
+    (folder / "book.toml").write_text(f'{key} = "{named.format(outside=tmp_path)}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"^book.toml: '{key}' names .*outside the input folder; give it with --{key} instead$"):
+        load_config(folder)
+
+
+def test_hostile_config_files_inside_the_input_or_named_on_the_command_line_are_fine(tmp_path: Path) -> None:
+    folder = tmp_path / "series"
+    (folder / "art").mkdir(parents=True)
+    (folder / "book.toml").write_text('cover = "art/cover.png"\n', encoding="utf-8")
+    assert load_config(folder).cover == str(folder / "art" / "cover.png")
+    outside = tmp_path / "mine.css"
+    assert load_config(folder, overrides={"css": str(outside)}).css == str(outside)
+    given = tmp_path / "elsewhere.toml"
+    given.write_text('css = "../mine.css"\n', encoding="utf-8")
+    assert load_config(folder, config_path=given).css == str(tmp_path / ".." / "mine.css")
