@@ -45,8 +45,11 @@ class SeriesResult:
         return len(self.build.book.chapters) if self.build else 0
 
 
-def build_all(library: Path, output: Path | None = None, force: bool = False, start: SeriesStart | None = None) -> list[SeriesResult]:
-    """Build every series folder of library into output (default output/), in name order.
+def build_all(
+    library: Path, output: Path | None = None, force: bool = False, start: SeriesStart | None = None, cache_dir: Path | None = None
+) -> list[SeriesResult]:
+    """Build every series folder of library into output (default output/), in name order, with
+    their build state in cache_dir (build's default when None).
 
     Raises only when there is no library to build: no such folder, no series in it, or an .epub as output.
     """
@@ -58,7 +61,7 @@ def build_all(library: Path, output: Path | None = None, force: bool = False, st
     written: dict[str, str] = {}
     for done, folder in enumerate(folders):
         progress = start(done, len(folders), shown_name(folder.name)) if start else None
-        result = build_series(folder, output, force, progress, written)
+        result = build_series(folder, output, force, progress, written, cache_dir)
         if result.build is not None:
             written.update(dict.fromkeys((file_identity(path.name) for path in result.build.paths), result.name))
         results.append(result)
@@ -66,7 +69,12 @@ def build_all(library: Path, output: Path | None = None, force: bool = False, st
 
 
 def build_series(
-    folder: Path, output: Path, force: bool = False, progress: Progress | None = None, taken: Mapping[str, str] | None = None
+    folder: Path,
+    output: Path,
+    force: bool = False,
+    progress: Progress | None = None,
+    taken: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
 ) -> SeriesResult:
     """Build one series with its own book.toml; its failure (an EpubgenError, the disk refusing a
     folder, or a bug of epubgen's) becomes the result's error, so the other series still build.
@@ -85,7 +93,7 @@ def build_series(
         return apart
 
     try:
-        result = build(folder, load_config(folder), output, progress, force=force, named=named)
+        result = build(folder, load_config(folder), output, progress, force=force, cache_dir=cache_dir, named=named)
     except EpubgenError as error:
         return SeriesResult(folder, error=str(error))
     except OSError as error:

@@ -198,12 +198,10 @@ class _Outlined:
 
     def _folder_sources(self, read: list[ReadChapter]) -> SourceSet:
         """The facts of a folder's files, now that the workers read them; a file that could not be
-        read stops the build, unless skip_bad."""
+        read is skipped with a warning (without skip_bad, Chapters.read stopped the build already)."""
         names, mtimes, warnings, notices = [], [], [], []
         for file, result in zip(self.files, read):
             if result.error is not None:
-                if not self.config.skip_bad:
-                    raise result.error
                 warnings.append(skipped(result.error))
                 continue
             names.append(file)
@@ -304,7 +302,8 @@ def _input(input_path: Path, config: BookConfig) -> tuple[list[Path], SourceSet]
         if series_file is None:
             return files, SourceSet(chapters=(), named_in_sequence=True, newest_mtime=0)
         input_path = series_file
-    return [], read_input(input_path, config.encoding or None, config.skip_bad)
+    limits = (config.epub_entry_limit_mb * 1024 * 1024, config.epub_limit_mb * 1024 * 1024)
+    return [], read_input(input_path, config.encoding or None, config.skip_bad, limits)
 
 
 def plan_outputs(book: Book, config: BookConfig, output: Path | None, covers: bool = True) -> list[tuple[Path, Book]]:

@@ -169,12 +169,13 @@ def build_command(
 @click.argument("library", metavar="LIBRARY", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="The folder for every series' EPUBs. Default: output/.")
 @click.option("--force", is_flag=True, help="Rebuild every EPUB from the chapter files, even those unchanged since the last build.")
+@_cache_dir_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars and no summary table; errors and warnings only.")
-def build_all_command(library: Path, output: Path | None, force: bool, quiet: bool) -> None:
+def build_all_command(library: Path, output: Path | None, force: bool, cache_dir: Path | None, quiet: bool) -> None:
     """Build every series in LIBRARY: each subfolder of chapter files, with its own book.toml."""
     output = output or OUTPUT_FOLDER
     with _user_errors(), _library_bars(quiet) as start:
-        results = build_all(library, output, force, start)
+        results = build_all(library, output, force, start, cache_dir)
     for result in results:
         for warning in result.warnings:
             _say(f"warning: {result.name}: {warning}")
@@ -297,7 +298,9 @@ def _on_terminal() -> bool:
 
 
 def _fail(message: str) -> None:
-    _say(f"error: {message}")
+    """Each line of the message (one per file that cannot be read, say) as an error line of its own."""
+    for line in message.split("\n"):
+        _say(f"error: {line}")
     sys.exit(1)
 
 

@@ -12,6 +12,8 @@ import re._constants as sre  # the parsed form of a user's regex, for _heaviest_
 import re._parser as sre_parser
 import tomllib
 import unicodedata
+import uuid
+import warnings
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -128,7 +130,7 @@ FIELDS = (
         choices=("default", "block"),
         option="--style",
     ),
-    Field("css", "path", "Your own CSS file, used instead of the theme (in book.toml, relative to it).", '"my-style.css"', option="--css"),
+    Field("css", "path", "Your own CSS file, added after the theme's (in book.toml, relative to it).", '"my-style.css"', option="--css"),
     Field(
         "info_page",
         "bool",
@@ -165,6 +167,20 @@ FIELDS = (
         option="--skip-bad",
     ),
     Field(
+        "epub_entry_limit_mb",
+        "count",
+        "An EPUB given as input: the most megabytes one of its files may inflate to. Default: 256.",
+        "256",
+        least=1,
+    ),
+    Field(
+        "epub_limit_mb",
+        "count",
+        "An EPUB given as input: the most megabytes all of its files together may inflate to. Default: 1024.",
+        "1024",
+        least=1,
+    ),
+    Field(
         "volume",
         "ranges",
         "Volumes by chapter ranges: a [[volume]] table each, with a title and its chapters as a range (\"1-120\").",
@@ -188,7 +204,7 @@ FIELDS = (
         "volumes.name",
         "text",
         "File name pattern for volume EPUBs: {title}, {volume}, {first}, {last}.",
-        '"{title} - Vol {volume:02d} (Ch {first}-{last})"',
+        '"{title} Vol {volume:02d} (Ch {first}-{last})"',
     ),
     Field("clean.remove", "list", "Lines or fragments to remove, exactly as written.", '["Join our Discord!"]'),
     Field("clean.remove_regex", "list", "Regular expressions: a whole-line match removes the line, else the matched part.", '["^Sponsored by .*$"]'),
@@ -236,7 +252,7 @@ FIELDS = (
 )
 
 
-DEFAULT_VOLUME_NAME = "{title} - Vol {volume:02d} (Ch {first}-{last})"
+DEFAULT_VOLUME_NAME = "{title} Vol {volume:02d} (Ch {first}-{last})"
 
 
 @dataclass(frozen=True)
@@ -293,6 +309,8 @@ class BookConfig:
     typography: bool = True
     plain_emphasis: bool = False
     skip_bad: bool = False
+    epub_entry_limit_mb: int = 256
+    epub_limit_mb: int = 1024
     volume: tuple[tuple[str, int, int], ...] = ()
     volumes: VolumesConfig = dataclass_field(default_factory=VolumesConfig)
     clean: CleanConfig = dataclass_field(default_factory=CleanConfig)
@@ -520,6 +538,16 @@ def _encoding(value: str) -> str:
     return value
 
 
+def _identifier(value: str) -> str:
+    """Any identifier; one that says it is a UUID (`urn:uuid:`) must be one, in its usual form."""
+    if not value.lower().startswith("urn:uuid:"):
+        return value
+    try:
+        return f"urn:uuid:{uuid.UUID(value[len('urn:uuid:'):])}"
+    except ValueError:
+        raise ConfigError(f"'identifier' says it is a UUID but is not one: {shown(value)}") from None
+
+
 def _volume_name(value: str) -> str:
     check_volume_name(value)
     return value
@@ -531,7 +559,13 @@ def _user_regexes(patterns: tuple[str, ...]) -> tuple[str, ...]:
     return patterns
 
 
-_VALUE_CHECKS = {"language": _language, "encoding": _encoding, "volumes.name": _volume_name, "clean.remove_regex": _user_regexes}
+_VALUE_CHECKS = {
+    "language": _language,
+    "encoding": _encoding,
+    "identifier": _identifier,
+    "volumes.name": _volume_name,
+    "clean.remove_regex": _user_regexes,
+}
 """What a value must be beyond its kind, for the keys that say more than a string: one line, without where."""
 
 
@@ -551,10 +585,16 @@ def user_regex(pattern: str) -> regex.Pattern[str]:
     budget; or a ConfigError in one line. Only what Python's re also reads is taken, and nothing
     repeated or nested so deep that compiling it would take for ever."""
     try:
-        parsed = sre_parser.parse(pattern, re.IGNORECASE)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", FutureWarning)
+            parsed = sre_parser.parse(pattern, re.IGNORECASE)
         if _heaviest_repeat(parsed) > MAX_REPEAT_PRODUCT or _group_depth(parsed) > MAX_GROUP_DEPTH:
             raise ConfigError(f"clean.remove_regex: {shown(pattern)} repeats or nests too much; simplify it")
         return regex.compile(pattern, USER_REGEX_FLAGS)
+    except FutureWarning:
+        raise ConfigError(
+            f"clean.remove_regex: {shown(pattern)} has a set that engines read differently ([[, --, && or || inside [...]); escape it"
+        ) from None
     except (re.error, regex.error, OverflowError, RecursionError, MemoryError, ValueError, TypeError) as error:
         reason = _printable(str(error) or type(error).__name__)
         raise ConfigError(f"clean.remove_regex: {shown(pattern)} is not a valid regular expression ({reason})") from None

@@ -79,7 +79,7 @@ def volume_file_names(title: str, volumes: tuple[Volume, ...], pattern: str) -> 
 
 
 def volume_file_name(title: str, volume: Volume, pattern: str) -> str:
-    """`The Lantern Keeper - Vol 03 (Ch 201-300)`, made safe for every file system; a title too long
+    """`The Lantern Keeper Vol 03 (Ch 201-300)`, made safe for every file system; a title too long
     for a file name is shortened."""
     first, last = volume.chapter_range or (0, 0)
     name = volume_name(pattern, title, volume.number, first, last)

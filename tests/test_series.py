@@ -39,9 +39,9 @@ CONFIG = BookConfig(author=("Ash Vale",), title="The Endless Ledger")
 def test_the_sources_volume_markers_make_one_valid_epub_per_volume_with_series_metadata(series_folder: Path, tmp_path: Path) -> None:
     result = build(series_folder, CONFIG, tmp_path / "out")
     assert [path.name for path in result.paths] == [
-        "The Endless Ledger - Vol 01 (Ch 1-120).epub",
-        "The Endless Ledger - Vol 02 (Ch 121-240).epub",
-        "The Endless Ledger - Vol 03 (Ch 241-300).epub",
+        "The Endless Ledger Vol 01 (Ch 1-120).epub",
+        "The Endless Ledger Vol 02 (Ch 121-240).epub",
+        "The Endless Ledger Vol 03 (Ch 241-300).epub",
     ]
     for index, path in enumerate(result.paths, 1):
         book = OpenedEpub(path)
@@ -59,9 +59,9 @@ def test_the_sources_volume_markers_make_one_valid_epub_per_volume_with_series_m
 def test_chapters_per_volume_and_ranges_split_the_same_series_other_ways(series_folder: Path, tmp_path: Path) -> None:
     by_count = build(series_folder, BookConfig(volumes=VolumesConfig(per_volume=100)), tmp_path / "count")
     assert [path.name for path in by_count.paths] == [
-        "The Endless Ledger - Vol 01 (Ch 1-100).epub",
-        "The Endless Ledger - Vol 02 (Ch 101-200).epub",
-        "The Endless Ledger - Vol 03 (Ch 201-300).epub",
+        "The Endless Ledger Vol 01 (Ch 1-100).epub",
+        "The Endless Ledger Vol 02 (Ch 101-200).epub",
+        "The Endless Ledger Vol 03 (Ch 201-300).epub",
     ]
     ranges = BookConfig(volume=(("Dawn", 1, 50), ("Noon", 51, 250), ("Dusk", 251, 300)))
     by_range = build(series_folder, ranges, tmp_path / "ranges")

@@ -98,8 +98,8 @@ def test_each_volume_becomes_an_epub_named_by_the_pattern_with_series_metadata()
     volumes = (Volume(1, "", tuple(numbered(n) for n in range(1, 101))), Volume(2, "Salt", tuple(numbered(n) for n in range(101, 151))))
     planned = plan_outputs(series_book(volumes), BookConfig(), None)
     assert [str(path) for path, _ in planned] == [
-        "output/The Ledger - Vol 01 (Ch 1-100).epub",
-        "output/The Ledger - Vol 02 (Ch 101-150).epub",
+        "output/The Ledger Vol 01 (Ch 1-100).epub",
+        "output/The Ledger Vol 02 (Ch 101-150).epub",
     ]
     second = planned[1][1]
     assert (second.metadata.title, second.metadata.series, second.metadata.series_index) == ("The Ledger, Volume 2: Salt", "The Ledger", 2)

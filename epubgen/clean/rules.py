@@ -29,7 +29,7 @@ from epubgen.structure import occurrences
 KINDS = ("line", "fragment", "cut")
 RULE_GROUPS = ("reader-chrome", "host-notices", "anti-theft", "begging", "blog-chrome")
 
-LINE_BUDGET = 0.2
+LINE_BUDGET = 1.0
 """The seconds a user's regex may take on one line: a pattern that backtracks for ever on a line
 (`(a|aa)+$`) stops the build with an error naming it instead of hanging it."""
 

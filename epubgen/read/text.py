@@ -20,9 +20,10 @@ HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 _DIGITS = re.compile(r"(\d+)")
 
 
-def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) -> SourceSet:
+def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False, epub_limits: tuple[int, int] | None = None) -> SourceSet:
     """Read a folder of chapter files, or a single file (a folder's one text file too: one_file_series),
-    into chapters in file order.
+    into chapters in file order. epub_limits: the bytes an input EPUB's entry, and all of them, may
+    inflate to (read_epub_input's defaults when None).
 
     Files that cannot be read stop everything once all are read (raise_unreadable), unless
     skip_bad: then each is skipped with a warning.
@@ -32,7 +33,7 @@ def read_input(path: Path, encoding: str | None = None, skip_bad: bool = False) 
     if path.is_file() and path.suffix.lower() == ".epub":
         from epubgen.read.epub import read_epub_input  # imported when needed, as _chapter_file does
 
-        return read_epub_input(path)
+        return read_epub_input(path, *(epub_limits or ()))
     if path.is_file():
         return _read_single_file(path, encoding)
     files = folder_files(path)

@@ -245,7 +245,7 @@ def test_a_long_title_is_shortened_to_fit_volume_file_names(tmp_path: Path) -> N
     written = sorted((tmp_path / "out").glob("*.epub"))
     assert len(written) == 2
     assert all(len(path.name.encode()) <= 240 for path in written), written
-    assert [path.name.endswith(f" - Vol 0{n} (Ch {n}-{n}).epub") for n, path in enumerate(written, 1)] == [True, True]
+    assert [path.name.endswith(f" Vol 0{n} (Ch {n}-{n}).epub") for n, path in enumerate(written, 1)] == [True, True]
     assert OpenedEpub(written[1]).metadata("dc:title") == [f"{title.strip()}, Volume 2"]
 
 
@@ -291,3 +291,27 @@ def test_hostile_config_files_inside_the_input_or_named_on_the_command_line_are_
     given = tmp_path / "elsewhere.toml"
     given.write_text('css = "../mine.css"\n', encoding="utf-8")
     assert load_config(folder, config_path=given).css == str(tmp_path / ".." / "mine.css")
+
+
+@pytest.mark.parametrize("identifier", ["urn:uuid:x", "URN:UUID:1234", "urn:uuid:", "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-extra"])
+def test_hostile_config_an_identifier_that_says_uuid_must_be_one(tmp_path: Path, identifier: str) -> None:
+    folder = tmp_path / "series"
+    folder.mkdir()
+    (folder / "book.toml").write_text(f'identifier = "{identifier}"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="^book.toml: 'identifier' says it is a UUID but is not one: "):
+        load_config(folder)
+
+
+def test_hostile_config_identifiers_that_are_fine_are_kept_or_normalised(tmp_path: Path) -> None:
+    for given, kept in (
+        ("isbn:9780000000002", "isbn:9780000000002"),
+        ("URN:UUID:0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0", "urn:uuid:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"),
+    ):
+        assert load_config(tmp_path, overrides={"identifier": given}).identifier == kept
+
+
+@pytest.mark.parametrize("pattern", ["[[:digit:]]+ views", "[a&&b]", "[a||b]", "[a--b]x"])
+def test_hostile_config_a_regex_set_that_engines_read_differently_is_refused(pattern: str) -> None:
+    """Python's re and the regex module that runs user patterns read these sets apart: refused, not guessed."""
+    with pytest.raises(ConfigError, match="has a set that engines read differently"):
+        load_config(Path("."), overrides={"clean.remove_regex": [pattern]})

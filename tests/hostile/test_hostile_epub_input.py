@@ -355,3 +355,16 @@ def test_a_language_that_is_no_tag_is_dropped_with_a_warning(tmp_path: Path) -> 
     sources = read_epub_input(write_epub(tmp_path / "babel.epub", entries(opf=package(language="english!"))))
     assert sources.metadata.language == ""
     assert any(warning.startswith("babel.epub: EPUB/content.opf: ") and "english!" in warning for warning in sources.warnings)
+
+
+def test_hostile_the_zip_caps_are_settings_of_book_toml(tmp_path: Path) -> None:
+    """epub_entry_limit_mb and epub_limit_mb reach the EPUB reader: a 2 MB entry passes the defaults and
+    is refused under a 1 MB cap."""
+    from epubgen.build import make_book
+    from epubgen.config import load_config
+
+    source = write_epub(tmp_path / "in.epub", entries(c1=page("<p>" + "Soft rain fell on the quay. " * 80_000 + "</p>")))
+    assert make_book(source, load_config(source)).chapters
+    (tmp_path / "book.toml").write_text("epub_entry_limit_mb = 1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="^in.epub: EPUB/c1.xhtml: larger than 1 MB"):
+        make_book(source, load_config(source))

@@ -116,7 +116,7 @@ def test_hostile_symlink_loops_in_the_input_folder_are_named_or_skipped(tmp_path
     status, stdout, stderr = cli("build", str(folder), "-o", str(tmp_path / "out.epub"))
     assert status == 1
     no_traceback(stdout, stderr)
-    assert re.fullmatch(r"error: (a|b|loop)\.txt: cannot read the file \(Too many levels of symbolic links\)\n", stderr), stderr
+    assert stderr.splitlines() == [f"error: {name}.txt: cannot read the file (Too many levels of symbolic links)" for name in ("a", "b", "loop")]
 
     status, stdout, stderr = cli("build", str(folder), "-o", str(tmp_path / "out.epub"), "--skip-bad")
     assert status == 0, stderr
