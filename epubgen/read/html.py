@@ -26,9 +26,10 @@ from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag, XMLPa
 from epubgen.errors import InputError
 from epubgen.files import MAX_IMAGE_BYTES, read_regular_file
 from epubgen.headings import parse_heading
-from epubgen.images import verified_media_type
+from epubgen.images import image_media_type, image_refusal
 from epubgen.marks import EM_CLOSE, EM_OPEN, MARKS, STRONG_CLOSE, STRONG_OPEN, image_line, strip_marks
 from epubgen.model import Illustration
+from epubgen.names import printable
 from epubgen.read.decode import sanitize_parsed
 
 MIN_BODY_CHARACTERS = 200
@@ -106,29 +107,33 @@ _OWN_CHILDREN = {"select": ("option", "optgroup", "hr")}
 one that is never closed ends."""
 _STARTS_TAG = re.compile(r"<(?:[a-z][a-z0-9-]*[\s/>]|/[a-z]|!)", re.IGNORECASE)
 """What starts a tag or a comment (not `a<b)` in a script)."""
-_COMMENT_END = re.compile(r"--!?>")
 _UNQUOTED_LAST_VALUE = re.compile(r"=\s*[^\s\"'=<>`]+/>$")
+_SPACE = "\t\n\f\r "
+_TOKEN = re.compile(
+    r"<!--(?:-?>|[\s\S]*?--!?>|[\s\S]*)"
+    r"|<(?:[!?]|/(?![a-z]))[^>]*>?"
+    rf"|<(/?)([a-z][^{_SPACE}/>]*)"
+    rf"(?:[{_SPACE}/]+|[^{_SPACE}/>][^{_SPACE}/>=]*(?:[{_SPACE}]*=[{_SPACE}]*(?:\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|(?![\"'])[^{_SPACE}>]*))?)*>?",
+    re.IGNORECASE,
+)
+"""A token of markup as the parser's tokenizer reads it (libxml2 2.14 tokenizes as HTML5 does):
+a comment, ended by `-->` or `--!>` (`<!-->` is an empty one); a doctype, a processing instruction,
+a CDATA section or another bogus comment, each ended by its first `>`; or a start or end tag, its
+name in group 2, its attribute values in quotes holding any `>` or `<`. A token that runs to the end
+of the markup does not end with `>`."""
 
 
 @cache
-def _tag_scanner() -> re.Pattern[str]:
-    """Comments, and the start and end tags close_unclosed() follows: raw text elements, the void
-    ones the parser nests things in, and the other elements of drop_tags. An attribute value in
-    quotes may hold a `>`."""
+def _followed_tags() -> frozenset[str]:
+    """The elements close_unclosed() follows: raw text elements, the void ones the parser nests
+    things in, and the other elements of drop_tags."""
     containers = [tag for tag in _layouts()["drop_tags"] if tag not in _VOID and tag not in _RAW_TEXT]
-    names = "|".join(sorted({*_RAW_TEXT, "plaintext", *_VOID_NESTING, *containers}, key=len, reverse=True))
-    return re.compile(rf"<!--|<(/?)({names})(?=[\s/>])(?:\"[^\"]*\"|'[^']*'|[^>\"'])*>?", re.IGNORECASE)
+    return frozenset((*_RAW_TEXT, "plaintext", *_VOID_NESTING, *containers))
 
 
 @cache
 def _end_tag(tag: str) -> re.Pattern[str]:
     return re.compile(rf"</{tag}[\s/>]", re.IGNORECASE)
-
-
-@cache
-def _not_own_child(tag: str) -> re.Pattern[str]:
-    """A tag that cannot stand inside `tag` (one of _OWN_CHILDREN)."""
-    return re.compile(rf"<(?!/?(?:{'|'.join(_OWN_CHILDREN[tag])})[\s/>])/?[a-z]", re.IGNORECASE)
 
 
 def close_unclosed(markup: str) -> tuple[str, list[str]]:
@@ -145,11 +150,13 @@ def close_unclosed(markup: str) -> tuple[str, list[str]]:
       <form>, <button> ...) with everything the parser put in them. One with a short list of
       children (_OWN_CHILDREN: a <select> and its options) ends before the first tag that is not one.
 
-    The markup is scanned as the parser's tokenizer reads it: comments, raw text and quoted
-    attribute values are passed over; an element is never closed when no end tag of its name
-    follows its start, the end tags taken by the innermost start tags of the name.
+    The markup is scanned token by token as the parser's tokenizer reads it (_TOKEN): every tag is
+    passed over whole, its attribute values with it, before its name is looked at; comments,
+    doctypes and the like are passed over where a token may start, never inside a tag; raw text is
+    passed over to its end tag. An element is never closed when no end tag of its name follows its
+    start, the end tags taken by the innermost start tags of the name.
     """
-    scanner = _tag_scanner()
+    followed = _followed_tags()
     ends: list[tuple[int, str]] = []
     open_starts: dict[str, list[int]] = {}
     never_closed: list[str] = []
@@ -157,19 +164,13 @@ def close_unclosed(markup: str) -> tuple[str, list[str]]:
     # none): a page of thousands never closed is not searched to its end for each.
     no_end_after: dict[str, int] = {}
     position = 0
-    while (found := scanner.search(markup, position)) is not None:
+    while (found := _TOKEN.search(markup, position)) is not None:
         position = found.end()
-        if found[0] == "<!--":
-            if markup.startswith((">", "->"), position):
-                continue
-            comment_end = _COMMENT_END.search(markup, position)
-            if comment_end is None:
-                break
-            position = comment_end.end()
-            continue
         if not found[0].endswith(">"):
             break
-        tag = found[2].lower()
+        tag = (found[2] or "").lower()
+        if tag not in followed:
+            continue
         if tag == "plaintext":
             break
         if found[1] or (found[0].endswith("/>") and not _UNQUOTED_LAST_VALUE.search(found[0])):
@@ -204,11 +205,12 @@ def close_unclosed(markup: str) -> tuple[str, list[str]]:
 
 
 def _unclosed_end(markup: str, tag: str, start: int) -> int:
-    """Where an element of drop_tags that is never closed ends, its start tag ending at start."""
+    """Where an element of drop_tags that is never closed ends, its start tag ending at start: there,
+    or for one of _OWN_CHILDREN, before the first tag that is not one of its children."""
     if tag not in _OWN_CHILDREN:
         return start
-    end = _not_own_child(tag).search(markup, start)
-    return end.start() if end is not None else len(markup)
+    children = _OWN_CHILDREN[tag]
+    return next((token.start() for token in _TOKEN.finditer(markup, start) if token[2] and token[2].lower() not in children), len(markup))
 
 
 def _never_closed_warning(tag: str) -> str:
@@ -219,12 +221,12 @@ def _never_closed_warning(tag: str) -> str:
     return f"a <{tag}> is never closed: what follows it is kept, as if it held nothing"
 
 
-def images_beside(page_file: Path, input_folder: Path | None = None) -> ImageLoader:
-    """Load <img> sources from the disk for a saved page: only regular files inside input_folder (the
-    folder the user named; the page's own folder by default) once every symlink is resolved, never
-    a device, a FIFO or a name with a NUL byte (epubgen.files.read_regular_file). A `file:` URL is a
-    path like any other; remote images cannot be had."""
-    inside = page_file.parent if input_folder is None else input_folder
+def images_beside(page_file: Path) -> ImageLoader:
+    """Load <img> sources from the disk for a saved page: only regular files inside the page's own
+    folder (chapter pages are read from the top of the input folder, so that is the folder the user
+    named) once every symlink is resolved, never a device, a FIFO or a name with a NUL byte
+    (epubgen.files.read_regular_file). A `file:` URL is a path like any other; remote images cannot
+    be had."""
 
     def load(source: str) -> bytes | str:
         shown = _shown_source(source)
@@ -232,7 +234,7 @@ def images_beside(page_file: Path, input_folder: Path | None = None) -> ImageLoa
         if path is None:
             return f"remote image {shown} left out"
         try:
-            return read_regular_file(page_file.parent / path, "image", MAX_IMAGE_BYTES, inside=inside)
+            return read_regular_file(page_file.parent / path, "image", MAX_IMAGE_BYTES, inside=page_file.parent)
         except InputError as error:
             reason = str(error).rpartition(": ")[2]  # after the path it names
         if reason == "image not found":
@@ -262,31 +264,42 @@ def _local_path(source: str) -> Path | None:
 
 
 def _shown_source(source: str) -> str:
-    """An <img> src as warnings show it: its first 80 characters, each one that does not print as
-    itself (a control, a line break) as U+FFFD."""
-    source = source[:80]
-    return source if source.isprintable() else "".join(char if char.isprintable() else "\ufffd" for char in source)
+    """An <img> src as warnings show it: its first 80 characters, on one printable line."""
+    return printable(source[:80])
 
 
 def image_collector(page: Page, name: str, load_image: ImageLoader | None) -> Callable[[Tag], str | None]:
     """What block_lines calls for each <img>: loads it into the page's images and gives its image
-    line. Only an image that decodes whole goes in (a fake or truncated one gives an invalid book)."""
+    line. Only an image that decodes whole and is not too large goes in (epubgen.images.image_refusal).
+    Each src is loaded, checked and warned about once in the page: a page may show one image many times."""
+    checked: dict[str, tuple[bytes, str] | str] = {}
+
     def collect(tag: Tag) -> str | None:
         source = (tag.get("src") or "").strip()
         if load_image is None or not source:
             return None
-        loaded = load_image(source)
-        if isinstance(loaded, str):
-            page.warnings.append(f"{name}: {loaded}")
+        if source not in checked:
+            checked[source] = _checked_image(source, load_image)
+            if isinstance(checked[source], str):
+                page.warnings.append(f"{name}: {checked[source]}")
+        image = checked[source]
+        if isinstance(image, str):
             return None
-        media_type = verified_media_type(loaded)
-        if media_type is None:
-            page.warnings.append(f"{name}: image {_shown_source(source)} is not an image that decodes whole (a fake or a broken file), left out")
-            return None
-        page.images.append(Illustration(loaded, media_type, _one_line(tag.get("alt") or "").strip()))
+        page.images.append(Illustration(*image, _one_line(tag.get("alt") or "").strip()))
         return image_line(len(page.images) - 1)
 
     return collect
+
+
+def _checked_image(source: str, load_image: ImageLoader) -> tuple[bytes, str] | str:
+    """An <img> src's bytes and media type, or why it is left out (a one-line warning)."""
+    loaded = load_image(source)
+    if isinstance(loaded, str):
+        return loaded
+    refusal = image_refusal(loaded)
+    if refusal is not None:
+        return f"image {_shown_source(source)} {refusal}, left out"
+    return loaded, image_media_type(loaded)
 
 
 def _one_line(text: str) -> str:
@@ -457,7 +470,8 @@ class _Dropper:
     finds an element's place among its siblings by a walk from the first one, which made a page of
     tens of thousands of siblings to drop (a run of <embed>s) take minutes. The places of a parent's
     many children are looked up once; a child's place is then that, less the siblings dropped
-    before it (nothing else changes the parent meanwhile)."""
+    before it (nothing else changes the parent meanwhile), given to extract() by its private
+    _self_index (a test fails if bs4 drops it)."""
 
     _MANY = 32
 
@@ -482,7 +496,8 @@ class _Dropper:
 def _decomposed(element: PageElement) -> bool:
     """Tag.decomposed without its cost: on a live tag, BeautifulSoup looks `_decomposed` up as a child
     tag of that name (Tag.__getattr__ is find()), a search of the tag's whole subtree, for every tag
-    of the page (a third of the time a page took)."""
+    of the page (a third of the time a page took). decompose() sets the attribute (a test fails if
+    bs4 stops)."""
     return bool(vars(element).get("_decomposed", False))
 
 
