@@ -1,16 +1,20 @@
 """A user's own stylesheet, vetted before it goes in a book, after the theme's.
 
-CSS that does not parse (by tinycss2, and by the stricter grammar EPUBCheck reads it with) is
-refused, naming the line and column of the first error. What would make the book invalid is
-dropped with a warning: @import rules (the book holds no stylesheet but the theme's and this
-one), URLs of files that are not in the book (remote, script, local), the direction and
-unicode-bidi properties, a @charset other than UTF-8, a @font-face left without a font. What is
-kept stays as it was written.
+CSS whose rules do not parse (by tinycss2, and by the stricter grammar EPUBCheck reads it with) is
+refused, naming the line and column of the first error: a block, string or comment left open to
+the end of the file, a bad selector, text that is no rule. So is a NUL outside a string or a
+comment: CSS reads it as U+FFFD, EPUBCheck refuses it. What would make the book invalid is dropped
+with a warning naming its line and column: a declaration that does not parse (an old browser
+hack such as *zoom, an empty one, a rule nested in it), @import rules (the book holds no
+stylesheet but the theme's and this one), URLs of files that are not in the book (remote, script,
+local), the direction and unicode-bidi properties, a @charset other than UTF-8, a @font-face left
+without a font. What is kept stays as it was written, line breaks and all.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +40,19 @@ _FORBIDDEN_PROPERTIES = frozenset({"direction", "unicode-bidi"})
 _SELECTOR_LITERALS = frozenset(".:,>+~*|")
 _SELECTOR_TOKENS = frozenset({"whitespace", "comment", "ident", "hash", "[] block", "function"})
 _KEYFRAME_TOKENS = frozenset({"whitespace", "comment", "ident", "percentage"})
+_VALUELESS_TOKENS = frozenset({"at-keyword", "{} block"})
+_VALUELESS_LITERALS = frozenset({";", "<!--", "-->", "~=", "|=", "^=", "$=", "*="})
+"""Tokens EPUBCheck's grammar has no place for in a declaration's value, nested ones included."""
+_LINE_BREAK = re.compile("\r\n|[\r\n\f]")
+"""A line break as CSS reads one (tinycss2 counts lines by them)."""
 
 _HELD_DATA = re.compile(
-    r"data:(?:image/(?:png|jpeg|gif|webp)|font/(?:woff2?|otf|ttf|sfnt|collection)|application/(?:font-woff|font-sfnt|vnd\.ms-opentype))"
+    r"data:(?:image/(?:png|jpeg|gif|webp|svg\+xml)|font/(?:woff2?|otf|ttf|sfnt|collection)|application/(?:font-woff|font-sfnt|vnd\.ms-opentype))"
     r";base64,[A-Za-z0-9+/]*={0,2}",
     re.IGNORECASE,
 )
 """A data URL the book can hold: an image or a font of the EPUB core media types, in base64."""
-_SHOWN_URL_LENGTH = 60
+_SHOWN_LENGTH = 60
 _SCHEME = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
 
 
@@ -75,16 +84,27 @@ class _Drop:
     warning: str
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A declaration as CSS splits a block into them: its tokens (up to its ; or a {} block that
+    ends it, leading whitespace left out), and where a cut dropping it starts and ends."""
+
+    tokens: list[Any]
+    start: int
+    cut_end: int
+
+
 class _Vetting:
-    """One stylesheet's vetting, in the text as tinycss2 reads it (its line breaks made \\n), where
-    every node's line and column are an offset."""
+    """One stylesheet's vetting. tinycss2 places a node by line and column in the text with its line
+    breaks made \\n; lines are found in the text as written, so offsets and cuts are in it."""
 
     def __init__(self, text: str, name: str):
-        self.source = text.replace("\0", "\ufffd").replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+        self.source = text
         self.name = name
-        self.line_starts = [0] + [match.end() for match in re.finditer("\n", self.source)]
+        self.line_starts = [0] + [match.end() for match in _LINE_BREAK.finditer(text)]
 
     def stylesheet(self) -> list[_Drop]:
+        self.check_nuls()
         nodes = tinycss2.parse_stylesheet(self.source + _END_MARK, skip_comments=False, skip_whitespace=False)
         last = nodes[-1]
         if last.type == "error":
@@ -132,38 +152,41 @@ class _Vetting:
 
     def declarations(self, tokens: list[Any], end: int) -> tuple[list[_Drop], set[str]]:
         """What to drop from a block of declarations, and the names of the declarations kept."""
-        self.check_semicolons(tokens)
         drops: list[_Drop] = []
         kept: set[str] = set()
-        items = tinycss2.parse_blocks_contents(tokens, skip_comments=False, skip_whitespace=False)
-        for item, start, _, cut_end in self.spans(items, end):
-            if item.type == "error":
-                self.refuse(item, item.message)
-            if item.type in ("qualified-rule", "at-rule"):
-                self.refuse(item, "a rule inside a block of declarations")
-            if item.type != "declaration":
+        for segment in self.segments(tokens, end):
+            first = segment.tokens[0]
+            declaration = _declaration(segment.tokens)
+            if declaration is None:
+                drops.append(self.drop(first, segment.start, segment.cut_end, self.shown(segment), _not_a_declaration(segment.tokens)))
                 continue
-            why = self.unusable(item)
+            why = _unusable(declaration)
             if why is None:
-                kept.add(item.lower_name)
+                kept.add(declaration.lower_name)
             else:
-                drops.append(self.drop(item, start, cut_end, item.name, why))
+                drops.append(self.drop(first, segment.start, segment.cut_end, declaration.name, why))
         return drops, kept
 
-    def unusable(self, declaration: Any) -> str | None:
-        """Why a declaration cannot be in the book, or None when it can."""
-        if _has_bad_url(declaration.value):
-            return "a url(...) in it does not parse"
-        self.check_tokens(declaration.value)
-        if all(token.type in ("whitespace", "comment") for token in declaration.value):
-            self.refuse(declaration, f"{declaration.name} has no value")
-        if declaration.lower_name in _FORBIDDEN_PROPERTIES:
-            return "EPUB stylesheets must not set it"
-        for url in _urls(declaration.value):
-            why = _unusable_url(url)
-            if why is not None:
-                return f"url({_shown_url(url)}) is {why}"
-        return None
+    def segments(self, tokens: list[Any], end: int) -> Iterator[_Segment]:
+        """The declarations of a block (tokens ending at end): each runs to a ; (an empty one is that ;
+        alone) or to a {} block, which makes it a nested rule, as tinycss2 reads them."""
+        starts = [self.offset(token) for token in tokens] + [end]
+        first = None
+        for index, token in enumerate(tokens):
+            if first is None and token.type in ("whitespace", "comment"):
+                continue
+            first = index if first is None else first
+            if token == ";" or token.type == "{} block":
+                after_whitespace = index + 1 < len(tokens) and tokens[index + 1].type == "whitespace"
+                yield _Segment(tokens[first : index + 1], starts[first], starts[index + 2 if after_whitespace else index + 1])
+                first = None
+        if first is not None:
+            yield _Segment(tokens[first:], starts[first], end)
+
+    def shown(self, segment: _Segment) -> str:
+        """A declaration dropped as a warning names it: as written, without its ; (unless it is one)."""
+        written = self.source[segment.start : segment.cut_end].strip()
+        return repr(_shown(written[:-1].strip() if len(written) > 1 and written.endswith(";") else written))
 
     def check_selector(self, rule: Any, keyframes: bool) -> None:
         """Refuse a rule without a selector, or one with a token EPUBCheck's grammar has no place for."""
@@ -173,28 +196,25 @@ class _Vetting:
         for token in rule.prelude:
             if token.type not in allowed and not (token.type == "literal" and token.value in literals):
                 self.refuse(token, f"{tinycss2.serialize([token])!r} in a selector")
-        if all(token.type in ("whitespace", "comment") for token in rule.prelude):
+        if _is_empty(rule.prelude):
             self.refuse(rule, "a rule without a selector")
-
-    def check_semicolons(self, tokens: list[Any]) -> None:
-        """Refuse an empty declaration (a ; with no declaration before it): EPUBCheck's grammar has none."""
-        after_semicolon = True
-        for token in tokens:
-            if token.type in ("whitespace", "comment"):
-                continue
-            is_semicolon = token.type == "literal" and token.value == ";"
-            if is_semicolon and after_semicolon:
-                self.refuse(token, "an empty declaration")
-            after_semicolon = is_semicolon
 
     def check_tokens(self, tokens: Sequence[Any]) -> None:
         """Refuse the first parse error (a bad string or URL, an unmatched bracket) among tokens, nested ones included."""
-        for token in tokens:
+        for token in _all_tokens(tokens):
             if token.type == "error":
                 self.refuse(token, token.message)
-            nested = getattr(token, "arguments", None) or getattr(token, "content", None)
-            if isinstance(nested, list):
-                self.check_tokens(nested)
+
+    def check_nuls(self) -> None:
+        """Refuse a NUL outside a string or a comment (EPUBCheck takes one in them)."""
+        if "\0" not in self.source:
+            return
+        tokens = list(_all_tokens(tinycss2.parse_component_value_list(self.source)))
+        starts = [self.offset(token) for token in tokens]
+        for nul in re.finditer("\0", self.source):
+            if tokens[bisect_right(starts, nul.start()) - 1].type not in ("string", "comment"):
+                line = bisect_right(self.line_starts, nul.start())
+                self.refuse_at(line, nul.start() - self.line_starts[line - 1] + 1, "a NUL character outside a string or a comment")
 
     def spans(self, nodes: list[Any], end: int) -> Iterator[tuple[Any, int, int, int]]:
         """Each node with its start and end offsets, and where a cut dropping it ends: after the
@@ -211,7 +231,10 @@ class _Vetting:
         return _Drop(start, end, f"{self.name}: line {node.source_line}, column {node.source_column}: {what} dropped ({why})")
 
     def refuse(self, node: Any, why: str) -> NoReturn:
-        raise InputError(f"{self.name}: not valid CSS at line {node.source_line}, column {node.source_column} ({why})")
+        self.refuse_at(node.source_line, node.source_column, why)
+
+    def refuse_at(self, line: int, column: int, why: str) -> NoReturn:
+        raise InputError(f"{self.name}: not valid CSS at line {line}, column {column} ({why})")
 
 
 def _charset(prelude: list[Any]) -> str:
@@ -219,33 +242,69 @@ def _charset(prelude: list[Any]) -> str:
     return strings[0].lower() if strings else ""
 
 
-def _has_bad_url(tokens: Sequence[Any]) -> bool:
-    """Whether a url(...) among tokens, nested ones included, does not parse (a quote, bracket or space in it)."""
+def _all_tokens(tokens: Sequence[Any]) -> Iterator[Any]:
+    """Tokens and the tokens nested in their functions and blocks, in the order they are written."""
     for token in tokens:
-        if token.type == "error" and token.kind == "bad-url":
-            return True
+        yield token
         nested = getattr(token, "arguments", None) or getattr(token, "content", None)
-        if isinstance(nested, list) and _has_bad_url(nested):
-            return True
-    return False
+        if isinstance(nested, list):
+            yield from _all_tokens(nested)
+
+
+def _declaration(tokens: list[Any]) -> Any | None:
+    """The declaration tokens make (up to a ;), or None when they make none: empty, a rule nested
+    in the block, or no name and colon before a value."""
+    if tokens[0].type == "at-keyword" or tokens[-1].type == "{} block":
+        return None
+    parsed = tinycss2.parse_one_declaration(tokens[:-1] if tokens[-1] == ";" else tokens)
+    return parsed if parsed.type == "declaration" else None
+
+
+def _not_a_declaration(tokens: list[Any]) -> str:
+    """Why tokens that make no declaration are dropped."""
+    if tokens[0] == ";":
+        return "an empty declaration"
+    if tokens[0].type == "at-keyword" or tokens[-1].type == "{} block":
+        return "a rule inside a block of declarations"
+    return "not a declaration of a property and its value"
+
+
+def _unusable(declaration: Any) -> str | None:
+    """Why a declaration cannot be in the book, or None when it can."""
+    for token in _all_tokens(declaration.value):
+        if token.type == "error":
+            return "a url(...) in it does not parse" if token.kind == "bad-url" else f"its value does not parse: {token.message}"
+        if token.type in _VALUELESS_TOKENS or (token.type == "literal" and token.value in _VALUELESS_LITERALS):
+            return f"{_shown(tinycss2.serialize([token]))!r} has no place in a value"
+    if _is_empty(declaration.value) and (declaration.important or not declaration.name.startswith("--")):
+        return "it has no value"
+    if declaration.lower_name in _FORBIDDEN_PROPERTIES:
+        return "EPUB stylesheets must not set it"
+    for url in _urls(declaration.value):
+        why = _unusable_url(url)
+        if why is not None:
+            return f"url({_shown(url)}) is {why}"
+    return None
+
+
+def _is_empty(tokens: Sequence[Any]) -> bool:
+    """Whether tokens are whitespace and comments only (a custom property's value may be)."""
+    return all(token.type in ("whitespace", "comment") for token in tokens)
 
 
 def _urls(tokens: Sequence[Any]) -> Iterator[str]:
     """The URLs among tokens: url(x), url("x"), and those in nested functions and blocks."""
-    for token in tokens:
+    for token in _all_tokens(tokens):
         if token.type == "url":
             yield token.value
         elif token.type == "function" and token.lower_name in ("url", "src"):
             yield from (argument.value for argument in token.arguments if argument.type == "string")
-        nested = getattr(token, "arguments", None) or getattr(token, "content", None)
-        if isinstance(nested, list):
-            yield from _urls(nested)
 
 
-def _shown_url(url: str) -> str:
-    """A URL as a warning shows it: on one line, and short (a data URL may be megabytes long)."""
-    url = printable(url)
-    return url if len(url) <= _SHOWN_URL_LENGTH else url[: _SHOWN_URL_LENGTH - 1] + "\u2026"
+def _shown(text: str) -> str:
+    """Text (a URL, a declaration) as a warning shows it: on one line, and short (a data URL may be megabytes long)."""
+    text = printable(text)
+    return text if len(text) <= _SHOWN_LENGTH else text[: _SHOWN_LENGTH - 1] + "\u2026"
 
 
 def _unusable_url(url: str) -> str | None:
