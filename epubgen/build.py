@@ -98,10 +98,10 @@ def build(
     """
     writable_folder(_output_folder(output))
     if output is not None and output.suffix.lower() == ".epub":
-        output = writable_file(output, follow_symlinks=True)
+        output = _followed(output)
     if report is not None:
-        report = writable_file(report, follow_symlinks=True)
-        if output is not None and report == output:
+        report = _followed(report)
+        if output is not None and report.resolve() == output.resolve():
             raise OutputError(f"{report}: the report would replace the book; give it a name of its own")
     folder = _output_folder(output)
     writable_folder(folder)
@@ -280,6 +280,12 @@ class _Outlined:
         return replace(self.sources, chapters=tuple(source for source in self.chapters.sources() if source is not None))
 
 
+def _followed(path: Path) -> Path:
+    """A path the user named, checked (writable_file): where its symlink leads, if it is one."""
+    target = writable_file(path, follow_symlinks=True)
+    return target if path.is_symlink() else path
+
+
 def _names_chosen_by_epubgen(output: Path | None) -> bool:
     """Whether the EPUBs go into a folder under names epubgen chose (a title, volume names): then the
     ones an earlier build chose and this one does not are replaced; a file the user named replaces none."""
@@ -363,7 +369,7 @@ def volume_book(book: Book, volume: Volume) -> Book:
 
 def write_analysis_report(analysis: Analysis, path: Path) -> None:
     """Write what was removed and why to path (a path the user named: a symlink is followed)."""
-    write_report(writable_file(path, follow_symlinks=True), analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
+    write_report(_followed(path), analysis.book.metadata.title, _all_sources(analysis.sources), analysis.book.removals)
 
 
 def _all_sources(sources: SourceSet) -> tuple[SourceChapter, ...]:

@@ -14,10 +14,11 @@ import click
 from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, title_from_path, analyse, build, make_book, write_analysis_report
+from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, make_book, title_from_path, write_analysis_report
 from epubgen.config import CONFIG_NAME, FIELDS, BookConfig, Field, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
 from epubgen.names import printable, shown_name
+from epubgen.read.text import UnreadableFiles
 
 PROGRESS_THRESHOLD = 50
 """Builds of fewer chapters finish before a progress bar would be worth drawing."""
@@ -239,6 +240,8 @@ def _detected_title(folder: Path) -> str:
 def _user_errors() -> Iterator[None]:
     try:
         yield
+    except UnreadableFiles as error:
+        _fail(*map(str, error.errors))
     except EpubgenError as error:
         _fail(str(error))
 
@@ -297,10 +300,10 @@ def _on_terminal() -> bool:
     return sys.stderr is not None and sys.stderr.isatty()
 
 
-def _fail(message: str) -> None:
-    """Each line of the message (one per file that cannot be read, say) as an error line of its own."""
-    for line in message.split("\n"):
-        _say(f"error: {line}")
+def _fail(*messages: str) -> None:
+    """Each message as an error line of its own (one per file that cannot be read, say)."""
+    for message in messages:
+        _say(f"error: {message}")
     sys.exit(1)
 
 

@@ -415,7 +415,7 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _validated(key: str, value: Any, where: str) -> Any:
     field = _FIELDS_BY_KEY.get(key)
     if field is None:
-        raise ConfigError(f"{where}: unknown key '{key}' (known keys: {', '.join(_FIELDS_BY_KEY)})")
+        raise ConfigError(f"{where}: unknown key {shown(key)} (known keys: {', '.join(_FIELDS_BY_KEY)})")
     value = _VALIDATORS[field.kind](field, value, where)
     check = _VALUE_CHECKS.get(key)
     if check is None:

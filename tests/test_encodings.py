@@ -104,8 +104,11 @@ def test_skip_bad_on_the_command_line_warns_and_builds(tmp_path: Path) -> None:
 
 
 def test_a_folder_of_only_bad_files_is_an_error_even_with_skip_bad(tmp_path: Path) -> None:
-    folder = write_chapters(tmp_path / "in", {"1.txt": b"\x00\x01" * 100})
-    with pytest.raises(InputError, match="none of the 1 chapter files could be read"):
+    folder = write_chapters(tmp_path / "in", {"1.txt": b"\x00\x01" * 100, "2.txt": b"\x00\x02" * 100})
+    with pytest.raises(InputError, match="none of the 2 chapter files could be read"):
+        read_input(folder, skip_bad=True)
+    (folder / "2.txt").unlink()
+    with pytest.raises(InputError, match="^1.txt: no text in this file"):  # a folder's one file is read as that file
         read_input(folder, skip_bad=True)
 
 

@@ -65,7 +65,7 @@ def test_an_epub_from_another_tool_is_cleaned_and_keeps_its_metadata(tmp_path: P
     assert book.metadata("dc:title") == ["The Salt Road"]
     assert book.metadata("dc:creator") == ["Ash Vale"]
     assert book.metadata("dc:description") == ["A road, a ferry and a debt."]
-    assert book.metadata("dc:identifier") == ["urn:uuid:12345678-1234-5678-1234-567812345678"]
+    assert book.metadata("dc:identifier") == ["urn:uuid:12345678-1234-5678-1234-567812345678", "epubgen:12345678-1234-5678-1234-567812345678"]
     text = book.text()
     assert "novelbin" not in text and "n/o/v/e/l" not in text and "Tap the screen" not in text
     assert book.paragraphs(0) == ["Source: https://example.org/novel"]
