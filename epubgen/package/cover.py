@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from epubgen.errors import InputError
 from epubgen.files import MAX_IMAGE_BYTES, read_regular_file
-from epubgen.images import image_media_type, verified_media_type
+from epubgen.images import image_media_type, image_refusal
 from epubgen.model import Cover
 from epubgen.names import shown_name
 
@@ -47,10 +47,10 @@ def cover_from_bytes(data: bytes, name: str) -> Cover:
     a fake or truncated image gives an invalid book."""
     if image_media_type(data) not in ("image/png", "image/jpeg"):
         raise InputError(f"{name}: a cover must be a JPEG or PNG image")
-    media_type = verified_media_type(data)
-    if media_type is None:
-        raise InputError(f"{name}: the cover image is damaged (it does not decode whole)")
-    return Cover(data, media_type)
+    refusal = image_refusal(data)
+    if refusal is not None:
+        raise InputError(f"{name}: the cover image {refusal}")
+    return Cover(data, image_media_type(data))
 
 
 def generated_cover(title: str, authors: tuple[str, ...], series: str = "", volume: int | None = None) -> Cover:
