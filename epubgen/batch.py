@@ -12,7 +12,7 @@ from functools import partial
 from itertools import count
 from pathlib import Path
 
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, build, slug
+from epubgen.builder import OUTPUT_FOLDER, BuildResult, Progress, build, slug
 from epubgen.config import CONFIG_NAME, MAX_NAME_BYTES, file_identity, load_config
 from epubgen.errors import ConfigError, EpubgenError, InputError
 from epubgen.names import shown_name

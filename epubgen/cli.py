@@ -1,4 +1,4 @@
-"""The `epubgen` command: a thin layer over the Python API in epubgen.build."""
+"""The `epubgen` command: a thin layer over the Python API in epubgen.builder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import click
 from tqdm import tqdm
 
 from epubgen.batch import SeriesResult, SeriesStart, build_all, is_library
-from epubgen.build import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, make_book, title_from_path, write_analysis_report
+from epubgen.builder import OUTPUT_FOLDER, BuildResult, Progress, analyse, build, make_book, title_from_path, write_analysis_report
 from epubgen.config import CONFIG_NAME, FIELDS, BookConfig, Field, config_template, load_config
 from epubgen.errors import EpubgenError, InputError
 from epubgen.names import printable, shown_name

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import NotesConfig, load_config
 
 REPO = Path(__file__).resolve().parent.parent

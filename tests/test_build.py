@@ -12,7 +12,7 @@ import pytest
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
 from epubgen import parallel
-from epubgen.build import build, make_book
+from epubgen.builder import build, make_book
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError
 from epubgen.package import epub as package_epub
@@ -201,7 +201,7 @@ def test_a_build_killed_mid_write_leaves_the_previous_book_untouched(tmp_path: P
     killer = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from epubgen.build import build\n"
+        "from epubgen.builder import build\n"
         "from epubgen.config import BookConfig\n"
         "from epubgen.package import epub\n"
         "original = epub._write_deflated\n"

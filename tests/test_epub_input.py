@@ -10,7 +10,7 @@ from ebooklib import epub
 from PIL import Image
 
 from conftest import NS, OpenedEpub, assert_valid
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig, load_config
 from epubgen.errors import InputError
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.batch import build_all
-from epubgen.build import build, make_book, slug
+from epubgen.builder import build, make_book, slug
 from epubgen.cli import main
 from epubgen.config import BookConfig
 from epubgen.errors import InputError

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig, NotesConfig
 from epubgen.model import Line, SourceChapter
 from epubgen.notes import extract_notes

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from conftest import write_chapters
 from epubgen import incremental, memory
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.cli import main
 from epubgen.config import BookConfig, VolumesConfig
 from epubgen.errors import OutputError

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build, stylesheet
+from epubgen.builder import build, stylesheet
 from epubgen.config import BookConfig, VolumesConfig
 
 EBOOK_META = shutil.which("ebook-meta")

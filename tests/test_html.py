@@ -73,7 +73,7 @@ IMAGES = Path(__file__).parent / "fixtures" / "html-images"
 
 def test_images_beside_a_page_are_embedded_with_their_real_type_and_the_others_warned_about(tmp_path: Path) -> None:
     from conftest import NS, OpenedEpub, assert_valid
-    from epubgen.build import build
+    from epubgen.builder import build
     from epubgen.config import BookConfig
 
     result = build(IMAGES, BookConfig(title="Maps"), tmp_path / "b.epub")
@@ -97,7 +97,7 @@ def test_nothing_executable_from_a_page_reaches_the_book(tmp_path: Path) -> None
     import shutil
 
     from conftest import OpenedEpub
-    from epubgen.build import build
+    from epubgen.builder import build
     from epubgen.config import BookConfig
 
     folder = tmp_path / "pages"

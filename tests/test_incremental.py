@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import OpenedEpub, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.cli import main
 from epubgen.config import BookConfig, CleanConfig, VolumesConfig
 from epubgen.errors import InputError
@@ -349,7 +349,7 @@ def _files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
-build_module = importlib.import_module("epubgen.build")  # the module: the package exports build() under its name
+build_module = importlib.import_module("epubgen.builder")  # the module: the package exports build() under its name
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig, NotesConfig, load_config
 from epubgen.marks import EM_CLOSE, EM_OPEN, STRONG_CLOSE, STRONG_OPEN
 from epubgen.model import Chapter, Heading, Line, Note, NotedChapter, NoteRef, Paragraph, Removal, SourceChapter, TextLine

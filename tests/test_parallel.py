@@ -16,7 +16,7 @@ import pytest
 
 from conftest import write_chapters
 from epubgen import parallel
-from epubgen.build import analyse, build
+from epubgen.builder import analyse, build
 from epubgen.config import BookConfig, NotesConfig, VolumesConfig
 from epubgen.model import Heading, Line, Note, NoteRef, Paragraph, Picture, Removal, SceneBreak, TextLine
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig
 from epubgen.errors import InputError
 from epubgen.read.decode import decode, sanitize

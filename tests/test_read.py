@@ -106,7 +106,7 @@ def test_bytes_that_are_not_in_the_given_encoding_are_an_error_naming_the_offset
 
 
 def test_a_synopsis_before_the_first_chapter_of_a_one_file_series_becomes_the_description(tmp_path: Path) -> None:
-    from epubgen.build import make_book
+    from epubgen.builder import make_book
     from epubgen.config import BookConfig
 
     text = (
@@ -121,7 +121,7 @@ def test_a_synopsis_before_the_first_chapter_of_a_one_file_series_becomes_the_de
 
 
 def test_front_matter_of_only_junk_is_no_description_and_no_chapter(tmp_path: Path) -> None:
-    from epubgen.build import make_book
+    from epubgen.builder import make_book
     from epubgen.config import BookConfig
 
     path = tmp_path / "series.txt"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import THEMES, build, stylesheet
+from epubgen.builder import THEMES, build, stylesheet
 from epubgen.config import BookConfig
 
 CHAPTERS = {f"{n:02d}.txt": f"Chapter {n}: Part {n}\n\n\"Go,\" she said -- and went...\n\n* * *\n\nAfter." for n in (3, 4, 5)}

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig, VolumesConfig
 from epubgen.errors import InputError
 

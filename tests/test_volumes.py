@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from epubgen.build import plan_outputs
+from epubgen.builder import plan_outputs
 from epubgen.config import BookConfig, VolumesConfig, load_config
 from epubgen.errors import ConfigError
 from epubgen.headings import parse_volume_marker

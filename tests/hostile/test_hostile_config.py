@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from conftest import OpenedEpub, assert_valid, write_chapters
-from epubgen.build import plan_outputs
+from epubgen.builder import plan_outputs
 from epubgen.cli import main
 from epubgen.config import BookConfig, VolumesConfig, load_config
 from epubgen.errors import ConfigError

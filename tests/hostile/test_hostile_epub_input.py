@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.config import BookConfig, NotesConfig
 from epubgen.errors import InputError
 from epubgen.read.epub import MAX_ENTRY_BYTES, MAX_EPUB_BYTES, read_epub_input
@@ -360,7 +360,7 @@ def test_a_language_that_is_no_tag_is_dropped_with_a_warning(tmp_path: Path) -> 
 def test_hostile_the_zip_caps_are_settings_of_book_toml(tmp_path: Path) -> None:
     """epub_entry_limit_mb and epub_limit_mb reach the EPUB reader: a 2 MB entry passes the defaults and
     is refused under a 1 MB cap."""
-    from epubgen.build import make_book
+    from epubgen.builder import make_book
     from epubgen.config import load_config
 
     source = write_epub(tmp_path / "in.epub", entries(c1=page("<p>" + "Soft rain fell on the quay. " * 80_000 + "</p>")))

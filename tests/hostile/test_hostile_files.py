@@ -20,12 +20,12 @@ from click.testing import CliRunner
 
 from conftest import OpenedEpub, assert_valid, write_chapters
 from epubgen.batch import build_all
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.cli import main
 from epubgen.config import load_config
 from epubgen.errors import ConfigError, InputError
 
-build_module = importlib.import_module("epubgen.build")  # the module: `epubgen.build` is the function
+build_module = importlib.import_module("epubgen.builder")  # the module: `epubgen.builder` is the function
 UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff\ud800-\udfff]")
 ZIP_FIRST, ZIP_LAST = (1980, 1, 1, 0, 0, 0), (2107, 12, 31, 23, 59, 58)
 
@@ -323,7 +323,7 @@ sys.meta_path.insert(0, Interrupt())
 """
 
 
-@pytest.mark.parametrize("module", ["epubgen.batch", "click"])
+@pytest.mark.parametrize("module", ["epubgen.builder", "epubgen.batch", "click"])
 def test_hostile_ctrl_c_while_starting_prints_the_short_message(tmp_path: Path, module: str) -> None:
     (tmp_path / "sitecustomize.py").write_text(textwrap.dedent(INTERRUPT_DURING_IMPORT.format(module=module)), encoding="utf-8")
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from conftest import assert_valid, write_chapters
 from epubgen import atomic, incremental, memory
-from epubgen.build import _Outlined, build
+from epubgen.builder import _Outlined, build
 from epubgen.cli import main
 from epubgen.config import BookConfig
 from epubgen.errors import OutputError

@@ -20,7 +20,7 @@ from bs4 import Tag
 from PIL import Image
 
 from conftest import NS, OpenedEpub, assert_valid, write_chapters
-from epubgen.build import build
+from epubgen.builder import build
 from epubgen.cli import main
 from epubgen.config import BookConfig
 from epubgen.marks import EM_CLOSE, EM_OPEN, IMAGE, MARKS, STRONG_CLOSE, STRONG_OPEN
