@@ -57,7 +57,8 @@ def _script(name: str) -> Command:
 
 
 def _epubgen(series: Path, output: Path) -> list[str]:
-    return [sys.executable, "-m", "epubgen", "build", str(series), "-o", str(output), "-q"]
+    """epubgen with its build state in the output's folder, which measure() empties for every run."""
+    return [sys.executable, "-m", "epubgen", "build", str(series), "-o", str(output), "-q", "--cache-dir", str(output.parent / ".state")]
 
 
 TOOLS: dict[str, Command] = {
@@ -183,17 +184,21 @@ def incremental(folder: Path, runs: int, workdir: Path) -> Incremental:
     Each round starts from the series as generated (the chapter files hard-linked, not copied)
     and an empty output folder.
     """
-    series_copy, output = workdir / "series", workdir / "volumes"
+    series_copy, output, state = workdir / "series", workdir / "volumes", workdir / "volumes-state"
     shutil.rmtree(series_copy, ignore_errors=True)
     series_copy.mkdir()
     for file in folder.iterdir():
         os.link(file, series_copy / file.name)
     count = len(list(folder.glob("*.txt")))
-    command = [sys.executable, "-m", "epubgen", "build", str(series_copy), "-o", str(output), "-q", "--chapters-per-volume", str(PER_VOLUME)]
+    command = [
+        *(sys.executable, "-m", "epubgen", "build", str(series_copy), "-o", str(output), "-q"),
+        *("--chapters-per-volume", str(PER_VOLUME), "--cache-dir", str(state)),
+    ]
     full, rebuild = [], []
     for round_number in range(1, runs + 1):
         print(f"incremental, N={count}+{NEW_CHAPTERS}: round {round_number}/{runs}", file=sys.stderr)
         shutil.rmtree(output, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
         new_chapters = {series_copy / chapter_file_name(number, count): number for number in range(count + 1, count + NEW_CHAPTERS + 1)}
         for path in new_chapters:
             path.unlink(missing_ok=True)
