@@ -448,6 +448,7 @@ def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: 
         if not _decomposed(comment):
             drop(comment)
     drop = _Dropper()
+    story = _StoryShare(tags)
     for element in tags:
         if _decomposed(element) or element.attrs is None:
             continue
@@ -460,7 +461,7 @@ def _drop_page_chrome(tags: list[Tag], comments: list[Comment], body_selectors: 
             or element.get("aria-hidden") == "true"
             or hidden_classes.intersection(classes)
             or element_id in hidden_ids
-            or (words & junk and not _holds_body(element, body_selectors))
+            or (words & junk and not _holds_body(element, body_selectors) and not story.most_of_it_in(element))
         ):
             drop(element)
 
@@ -499,6 +500,26 @@ def _decomposed(element: PageElement) -> bool:
     of the page (a third of the time a page took). decompose() sets the attribute (a test fails if
     bs4 stops)."""
     return bool(vars(element).get("_decomposed", False))
+
+
+class _StoryShare:
+    """How the page's paragraph text is shared among its elements. An element named like chrome
+    that holds most of it is kept: a `<div class="share">` the page never closes holds the story
+    the parser put in it (up to its parent's end: it is the parent's last element), which dropping
+    it would lose. Paragraphs are measured only when such an element holds one."""
+
+    def __init__(self, tags: list[Tag]):
+        self._tags = tags
+        self._lengths: dict[int, int] | None = None
+
+    def most_of_it_in(self, element: Tag) -> bool:
+        if element.find_next_sibling(True) is not None or element.find("p") is None:
+            return False
+        if self._lengths is None:
+            self._lengths = {id(tag): len(tag.get_text(strip=True)) for tag in self._tags if tag.name == "p"}
+        total = sum(self._lengths.values())
+        held = sum(self._lengths.get(id(paragraph), 0) for paragraph in element.find_all("p"))
+        return total >= MIN_BODY_CHARACTERS and held * 2 > total
 
 
 def _holds_body(element: Tag, body_selectors: list[str]) -> bool:

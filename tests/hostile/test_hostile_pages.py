@@ -447,3 +447,24 @@ def test_hostile_pages_a_whole_image_of_each_format_still_goes_in(tmp_path: Path
     (tmp_path / f"picture.{extension}").write_bytes(image_bytes(FORMATS[extension]))
     result = html_to_lines(page(f"<p>{STORY}</p><img src='picture.{extension}'>"), "0001.html", images_beside(tmp_path / "0001.html"))
     assert result.warnings == [] and [image.media_type for image in result.images] == [f"image/{'jpeg' if extension == 'jpg' else extension}"]
+
+
+FERRY_STORY = [
+    "The ferry left the quay an hour before dawn, its lamps still lit against the fog.",
+    "Mira counted the crates twice and found one more than the manifest allowed.",
+    "Nobody on the deck would say who had carried it aboard, or when.",
+]
+
+
+@pytest.mark.parametrize("opening", ['<div class="share">Share this:', '<div id="social-bar"><a href="#">Tweet</a>', '<div class="ads-wrapper">', '<section class="comments-top">'])
+def test_hostile_a_chrome_element_never_closed_keeps_the_story_the_parser_put_in_it(opening: str) -> None:
+    """Named like chrome but never closed, the element holds every later paragraph: it is kept rather than lose them."""
+    markup = f"<html><body>{opening}<div class='entry'>" + "".join(f"<p>{line}</p>" for line in FERRY_STORY) + "</div></body></html>"
+    lines = html_to_lines(markup, "0001.html").lines
+    assert all(line in lines for line in FERRY_STORY), lines
+
+
+def test_hostile_a_closed_chrome_element_still_goes() -> None:
+    markup = "<html><body><div class='share'>Share this: Tweet</div><div class='entry'>" + "".join(f"<p>{line}</p>" for line in FERRY_STORY) + "</div></body></html>"
+    lines = html_to_lines(markup, "0001.html").lines
+    assert lines == FERRY_STORY
