@@ -398,3 +398,17 @@ _SKELETON_PIECES = st.sampled_from(
 def test_a_skeleton_read_off_in_runs_is_the_one_made_character_by_character(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert watermark._skeleton(text) == _skeleton_one_by_one(text)
+
+
+def test_the_repeated_line_detector_never_takes_every_line_of_a_chapter(tmp_path: Path) -> None:
+    """One chapter file linked under three names repeats its only line in every chapter: that is
+    story the user downloaded three times, not junk, and it stays."""
+    from conftest import OpenedEpub, write_chapters
+    from epubgen.builder import build
+    from epubgen.config import BookConfig
+
+    folder = write_chapters(tmp_path / "in", {"0001.txt": "Kakar walked the long road home before the rain.\n"})
+    for name in ("0002.txt", "0003.txt"):
+        (folder / name).symlink_to("0001.txt")
+    book = OpenedEpub(build(folder, BookConfig(), tmp_path / "book.epub").path)
+    assert "Kakar walked the long road home before the rain." in book.text()

@@ -232,10 +232,13 @@ def _folded_key(folded: str) -> str:
 
 def repeated_junk(chapter: KeyedLines, repeated: Repeated) -> list[int]:
     """The positions of a chapter's lines of text to remove: only those at its edges, since the
-    same words mid-chapter may be story (an edge line that is no candidate has no key)."""
+    same words mid-chapter may be story (an edge line that is no candidate has no key). None when
+    they are every line the chapter has: a chapter repeated whole (one file linked under several
+    names) is story, not a page of junk."""
     if not repeated.keys:
         return []
-    return [position for position in _edge_positions(len(chapter.hashes), chapter.top) if chapter.hashes[position] in repeated.keys]
+    junk = [position for position in _edge_positions(len(chapter.hashes), chapter.top) if chapter.hashes[position] in repeated.keys]
+    return [] if len(junk) == len(chapter.hashes) else junk
 
 
 def _top_edge(lines: list[Line]) -> int:
