@@ -13,8 +13,8 @@ import re
 import stat
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -48,18 +48,12 @@ def staged_write(path: Path, write: Callable[[BinaryIO], None]) -> Staged:
     except OSError as error:
         raise OutputError(f"{path}: cannot write here ({error.strerror})") from None
     staged = Staged(path, target, Path(temporary))
-    try:
+    with staged.discarded_on_failure():
         with os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
-    except OSError as error:
-        staged.discard()
-        raise OutputError(f"{path}: cannot write the file ({error.strerror})") from None
-    except BaseException:
-        staged.discard()
-        raise
     return staged
 
 
@@ -75,13 +69,19 @@ class Staged:
 
     def commit(self) -> None:
         """Rename it over its target (still a regular file, or nothing)."""
-        try:
+        with self.discarded_on_failure():
             writable_file(self.path)
             os.replace(self.temporary, self.target)
+
+    @contextmanager
+    def discarded_on_failure(self) -> Iterator[None]:
+        """The temporary file removed if the block fails; an OSError as an OutputError naming the path."""
+        try:
+            yield
         except OSError as error:
             self.discard()
             raise OutputError(f"{self.path}: cannot write the file ({error.strerror})") from None
-        except OutputError:
+        except BaseException:
             self.discard()
             raise
 

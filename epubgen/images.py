@@ -37,12 +37,6 @@ _NOT_WHOLE = "is not an image that decodes whole (a fake or a broken file)"
 _TOO_LARGE = f"is too large (over {MAX_IMAGE_PIXELS:,} pixels, far more than any illustration)"
 
 
-def verified_media_type(data: bytes) -> str | None:
-    """The media type of an image that decodes whole and is not too large (image_refusal); None
-    when it is not one."""
-    return image_media_type(data) if image_refusal(data) is None else None
-
-
 def image_refusal(data: bytes) -> str | None:
     """Why data is no image a book can hold, as the words after "image x" in a warning; None when it
     is one. A fake or truncated file gives an invalid book; an image over MAX_IMAGE_PIXELS is refused
